@@ -1,0 +1,98 @@
+"""The book's activation and loss functions on NumPy arrays (chapters 3 and 4).
+
+Plain functions, no graph: the layers and ops of tinygrad_ko build on them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "cross_entropy_error",
+    "log_softmax",
+    "mean_squared_error",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "sum_squares_error",
+]
+
+CROSS_ENTROPY_DELTA = 1e-7  # the book's guard against log(0) in cross_entropy_error (4.2.2)
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) (eq. 3.6), written so no exp overflows: sigmoid(-1000) is 0, quietly."""
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def relu(x):
+    """max(0, x) (eq. 3.7)."""
+    return np.maximum(x, 0)
+
+
+def softmax(x, axis=-1):
+    """exp(x_k) / Σ exp(x_i) along `axis` (eq. 3.10), shifted by the max so exp never overflows
+    (3.5.2)."""
+    x = np.asarray(x)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    """log softmax(x), exact and stable: (x - max) - log Σ exp(x - max)."""
+    x = np.asarray(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def sum_squares_error(y, t):
+    """E = ½ Σ (y_k - t_k)² (eq. 4.1; 오차제곱합): 0.0975 for the book's "2" example."""
+    y, t = np.asarray(y), np.asarray(t)
+    if y.shape != t.shape:
+        raise ValueError(f"sum_squares_error: y has shape {y.shape} but t has shape {t.shape}")
+    return 0.5 * np.sum((y - t) ** 2)
+
+
+mean_squared_error = sum_squares_error
+"""The same E = ½ Σ (y - t)², under the name the book's code uses (not PyTorch's mean)."""
+
+
+def cross_entropy_error(y, t):
+    """E = -1/N Σ_n Σ_k t_nk log(y_nk + delta) (eq. 4.3) for probabilities y.
+
+    t is one-hot (same shape as y) or integer class labels; a single sample (1-D y) is a batch
+    of one. delta = 1e-7 is the book's guard against log(0). For logits, use the exact
+    SoftmaxWithLoss instead.
+    """
+    y, t = as_batch("cross_entropy_error", y, t)
+    n = y.shape[0]
+    if t.shape == y.shape:
+        return -np.sum(t * np.log(y + CROSS_ENTROPY_DELTA)) / n
+    return -np.sum(np.log(y[np.arange(n), t] + CROSS_ENTROPY_DELTA)) / n
+
+
+def as_batch(op, y, t):
+    """Scores y as a (batch, classes) array, with targets t that are either one-hot rows of the
+    same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
+    y, t = np.asarray(y), np.asarray(t)
+    if y.ndim == 1:
+        y, t = y[None], (t[None] if t.shape == y.shape else t.reshape(-1))
+    if y.ndim != 2:
+        raise ValueError(f"{op}: scores must be (batch, classes), got shape {y.shape}")
+    n, classes = y.shape
+    if n == 0:
+        raise ValueError(f"{op}: the batch is empty; a mean over no samples is undefined")
+    if t.shape == y.shape:
+        return y, t
+    if t.shape != (n,):
+        raise ValueError(
+            f"{op}: targets of shape {t.shape} fit neither one-hot {y.shape} nor labels ({n},)"
+        )
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class labels must be integers, got dtype {t.dtype}")
+    if t.min() < 0 or t.max() >= classes:
+        bad = t[(t < 0) | (t >= classes)][0]
+        raise ValueError(f"{op}: label {bad} is outside the class range 0..{classes - 1}")
+    return y, t
