@@ -1,0 +1,286 @@
+"""The Tensor and the engine: recording, backward, accumulation, freeing, no_grad, custom ops."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given
+from strategies import arrays, shapes
+
+from tinygrad_ko import Function, Tensor, no_grad
+
+
+class Square(Function):
+    def forward(self, x):
+        self.x = x
+        return x**2
+
+    def backward(self, dout):
+        return 2 * self.x * dout
+
+
+class MulBook(Function):
+    """The book's MulLayer (5.4.1) as a Function of two inputs."""
+
+    def forward(self, x, y):
+        self.x, self.y = x, y
+        return x * y
+
+    def backward(self, dout):
+        return dout * self.y, dout * self.x
+
+
+# --- the array it holds ----------------------------------------------------------------------
+
+
+def test_tensor_wraps_arrays_lists_and_scalars():
+    array = np.arange(6.0).reshape(2, 3)
+    t = Tensor(array)
+    assert t.data is array  # shared, not copied
+    assert (t.shape, t.ndim, t.size, t.dtype) == ((2, 3), 2, 6, np.float64)
+    assert t.numpy() is array
+    assert Tensor([[1, 2]]).dtype == np.int64
+    assert Tensor(2.5).item() == 2.5
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert t.grad is None and not t.requires_grad
+
+
+def test_repr_shows_values_dtype_and_where_it_came_from():
+    assert repr(Tensor([1.0, 2.0], requires_grad=True)) == "Tensor([1., 2.], requires_grad=True)"
+    y = Tensor(np.ones(2, np.float32), requires_grad=True) * 2
+    assert repr(y) == "Tensor([2., 2.], dtype=float32, creator=Mul)"
+
+
+def test_item_of_a_tensor_with_several_elements_is_an_error():
+    with pytest.raises(ValueError, match="item: tensor has 3 elements"):
+        Tensor([1.0, 2.0, 3.0]).item()
+
+
+@pytest.mark.parametrize("data", [["a", "b"], [object()], {"x": 1}])
+def test_non_numeric_data_is_refused(data):
+    with pytest.raises(TypeError, match="Tensor: "):
+        Tensor(data)
+
+
+def test_an_integer_tensor_cannot_require_gradients():
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        Tensor([1, 2, 3], requires_grad=True)
+    t = Tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="dtype int64"):
+        t.requires_grad = True
+
+
+def test_detach_shares_data_but_leaves_the_graph():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 3).detach()
+    assert not d.requires_grad and d._creator is None
+    np.testing.assert_array_equal(d.data, [3.0, 6.0])
+
+
+def test_numbers_keep_the_tensor_dtype_and_arrays_on_the_left_give_tensors():
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    assert (x * 2).dtype == (2.5 - x).dtype == (x**2).dtype == np.float32
+    y = np.arange(3.0) * x
+    assert isinstance(y, Tensor) and y.requires_grad
+
+
+# --- backward --------------------------------------------------------------------------------
+
+
+@given(shapes().flatmap(arrays))
+def test_backward_of_a_scalar_fills_leaf_gradients(a):
+    x = Tensor(a, requires_grad=True)
+    (x * x).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * a)
+    assert x.grad.shape == x.shape
+
+
+def test_backward_on_a_non_scalar_needs_a_gradient():
+    y = Tensor(np.ones((2, 3)), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match=r"only for a scalar output.*shape \(2, 3\)"):
+        y.backward()
+    with pytest.raises(
+        ValueError, match=r"grad has shape \(3,\), but the tensor has shape \(2, 3\)"
+    ):
+        y.backward(np.ones(3))
+
+
+def test_backward_with_a_gradient_on_a_non_scalar():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).backward(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad, [3.0, 30.0])
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0 + 3.0, 4.0 + 3.0])
+
+
+def test_a_tensor_used_twice_gets_both_contributions():
+    x = Tensor(3.0, requires_grad=True)
+    y = x * x + x  # x feeds two nodes, and one node twice
+    y.backward()
+    assert x.grad == 2 * 3.0 + 1
+
+
+def test_a_second_backward_through_a_freed_graph_is_an_error():
+    x = Tensor(2.0, requires_grad=True)
+    y = (x * x).exp()
+    y.backward()
+    with pytest.raises(RuntimeError, match=r"freed by an earlier backward.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_keeps_it_for_another_backward():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad == 8.0
+
+
+def test_backward_frees_what_the_nodes_saved():
+    class Saved(Function):
+        def forward(self, x):
+            self.big = np.ones(1000)
+            self.ref = weakref.ref(self.big)
+            return x * 1
+
+        def backward(self, dout):
+            return dout
+
+    y = Saved()(Tensor(1.0, requires_grad=True))
+    saved = y._creator.ref
+    y.backward()
+    gc.collect()
+    assert saved() is None
+
+
+def test_a_chain_of_100000_ops_backpropagates_without_recursion_error():
+    x = Tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_leaf_gradients_do_not_share_memory():
+    x, y = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    (x + y).reshape(3, 1).sum().backward()  # Add hands the same array to both inputs
+    x.grad[0] = 99.0
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0, 1.0])
+
+
+def test_retain_grad_keeps_an_intermediate_gradient():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 3).retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.grad, 2 * h.data)
+    np.testing.assert_array_equal(x.grad, 2 * h.data * 3)
+
+
+# --- no_grad and inputs without gradients ----------------------------------------------------
+
+
+def test_no_grad_records_nothing():
+    x = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = x * 2
+    assert not y.requires_grad and y._creator is None
+    with pytest.raises(RuntimeError, match="does not require a gradient"):
+        y.backward()
+    assert (x * 2).requires_grad  # recording is back after the block
+
+
+def test_no_grad_is_restored_after_an_exception():
+    with pytest.raises(ZeroDivisionError), no_grad():
+        raise ZeroDivisionError
+    assert (Tensor([1.0], requires_grad=True) * 2).requires_grad
+
+
+def test_inputs_that_do_not_require_gradients_get_none():
+    x, w = Tensor([1.0, 2.0]), Tensor([3.0, 4.0], requires_grad=True)
+    (x * w).sum().backward()
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+
+
+def test_a_node_knows_which_inputs_need_a_gradient():
+    x, w = Tensor(np.ones((2, 3))), Tensor(np.ones((3, 4)), requires_grad=True)
+    node = (x @ w)._creator
+    assert node.needs_input_grad == (False, True)
+    dx, dw = node.backward(np.ones((2, 4)))
+    assert dx is None and dw.shape == (3, 4)  # the matmul for dx is not done at all
+
+
+def test_nothing_is_recorded_when_no_input_requires_a_gradient():
+    assert (Tensor([1.0]) * Tensor([2.0]))._creator is None
+
+
+# --- custom ops ------------------------------------------------------------------------------
+
+
+@given(shapes().flatmap(arrays))
+def test_a_custom_function_works_on_tensors_and_on_arrays(a):
+    x = Tensor(a, requires_grad=True)
+    Square()(x).backward(np.ones(a.shape))
+    book = Square()
+    np.testing.assert_array_equal(book.forward(a), a**2)
+    np.testing.assert_array_equal(book.backward(np.ones(a.shape)), x.grad)
+
+
+def test_a_custom_function_of_two_inputs_returns_a_tuple():
+    x, y = Tensor(2.0, requires_grad=True), Tensor(5.0, requires_grad=True)
+    MulBook()(x, y).backward()
+    assert (x.grad, y.grad) == (5.0, 2.0)
+
+
+def test_one_function_instance_can_be_called_several_times_in_a_graph():
+    square = Square()
+    x = Tensor(3.0, requires_grad=True)
+    square(square(x)).backward()  # d(x^4)/dx = 4x^3
+    assert x.grad == 4 * 27
+
+
+def test_a_wrong_gradient_shape_names_the_function_the_input_and_both_shapes():
+    class Bad(Function):
+        def forward(self, x, y):
+            return x + y
+
+        def backward(self, dout):
+            return dout, dout  # forgot to sum the broadcast y back
+
+    x, y = Tensor(np.ones((2, 3)), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    out = Bad()(x, y).sum()
+    with pytest.raises(
+        ValueError,
+        match=r"Bad.backward: the gradient for input 1 has shape \(2, 3\), "
+        r"but input 1 has shape \(3,\)",
+    ):
+        out.backward()
+
+
+def test_too_few_gradients_for_inputs_that_need_them_is_an_error():
+    class Short(Function):
+        def forward(self, x, y):
+            return x * y
+
+        def backward(self, dout):
+            return dout
+
+    out = Short()(Tensor(1.0, requires_grad=True), Tensor(2.0, requires_grad=True))
+    with pytest.raises(ValueError, match=r"Short.backward returned 1 gradient\(s\).*2 input"):
+        out.backward()
+
+
+def test_forward_must_return_numbers():
+    class Text(Function):
+        def forward(self, x):
+            return np.array(["a"])
+
+    with pytest.raises(TypeError, match=r"Text\.forward returned dtype <U1"):
+        Text()(Tensor(1.0))

@@ -1,0 +1,112 @@
+"""The layers of chapter 5, each one node of the graph with the book's own backward rule.
+
+Book way: `layer.forward(x)` and `layer.backward(dout)` on NumPy arrays, with the book's
+attribute names (Affine sets layer.dW and layer.db). Graph way: call the layer on tensors,
+`SoftmaxWithLoss()(Affine(W2, b2)(ReLU()(Affine(W1, b1)(x))), t)`, then loss.backward().
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_ko.functions import as_batch, sigmoid
+from tinygrad_ko.ops import unbroadcast
+from tinygrad_ko.tensor import Function, Tensor
+
+__all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
+
+
+class ReLU(Function):
+    """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0."""
+
+    def forward(self, x):
+        self.mask = x <= 0
+        return np.maximum(x, 0)
+
+    def backward(self, dout):
+        return np.where(self.mask, 0, dout)
+
+
+Relu = ReLU  # the book's spelling
+
+
+class Sigmoid(Function):
+    """Sigmoid layer (5.5.2): y = 1 / (1 + exp(-x)); dx = dout·y·(1 - y)."""
+
+    def forward(self, x):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1.0 - self.out) * self.out
+
+
+class Affine(Function):
+    """Affine layer (5.6.2): y = x·W + b; dx = dout·Wᵀ, dW = xᵀ·dout, db = Σ_n dout.
+
+    W and b are NumPy arrays (book way) or tensors (graph way). x may have more than two
+    axes; each sample is then flattened, and dx gets x's shape back.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, W, b):
+        self.W = W if isinstance(W, Tensor) else np.asarray(W)
+        self.b = b if isinstance(b, Tensor) else np.asarray(b)
+
+    def forward(self, x):
+        W, b = self.W, self.b
+        self.x_shape = x.shape
+        x = x.reshape(1 if x.ndim == 1 else x.shape[0], -1)
+        if W.ndim != 2 or x.shape[1] != W.shape[0]:
+            raise ValueError(
+                f"Affine: input of shape {self.x_shape} has {x.shape[1]} features per sample, "
+                f"but W has shape {W.shape}; W must be ({x.shape[1]}, outputs)"
+            )
+        if b.shape not in ((W.shape[1],), (1, W.shape[1])):
+            raise ValueError(
+                f"Affine: b has shape {b.shape}; with W {W.shape} it must be ({W.shape[1]},)"
+            )
+        self.x = x
+        out = x @ W + b
+        return out[0] if len(self.x_shape) == 1 else out
+
+    def backward(self, dout):
+        dout = dout.reshape(self.x.shape[0], -1)
+        self.dW = self.x.T @ dout
+        self.db = unbroadcast(dout, self.b.shape)
+        return (dout @ self.W.T).reshape(self.x_shape) if self.needs_grad(0) else None
+
+
+class SoftmaxWithLoss(Function):
+    """Softmax-with-Loss layer (5.6.3): the mean cross-entropy of softmax(x) against t, and its
+    clean gradient dx = (y - t) / N.
+
+    t holds one-hot rows (or any probabilities) or integer labels. The loss is exact, computed
+    through a stable log-softmax with no delta, so it equals PyTorch's cross_entropy even for
+    logits of size 1e4. A 1-D x is a single sample.
+    """
+
+    def forward(self, x, t):
+        self.x_shape = x.shape
+        x, t = as_batch("SoftmaxWithLoss", x, t)
+        n = x.shape[0]
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        total = e.sum(axis=1, keepdims=True)
+        self.t, self.y = t, e / total
+        if t.shape == x.shape:
+            self.loss = np.sum(t * (np.log(total) - z)) / n
+        else:
+            self.loss = np.mean(np.log(total[:, 0]) - z[np.arange(n), t])
+        return np.asarray(self.loss, dtype=x.dtype)
+
+    def backward(self, dout=1):
+        n = self.y.shape[0]
+        if self.t.shape == self.y.shape:
+            dx = self.y - self.t
+        else:
+            dx = self.y.copy()
+            dx[np.arange(n), self.t] -= 1
+        dx *= dout / n
+        return dx.reshape(self.x_shape)

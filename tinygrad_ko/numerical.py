@@ -1,0 +1,78 @@
+"""Numerical differentiation and gradient descent (book 4.3-4.4).
+
+Slow but simple, and independent of backprop: that is what makes it the reference that
+backprop is checked against (5.7.3, tinygrad_ko.gradcheck).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_ko.tensor import Tensor, no_grad
+
+__all__ = ["gradient_descent", "numerical_diff", "numerical_gradient"]
+
+
+def numerical_diff(f, x, h=1e-4):
+    """df/dx at x by the central difference (f(x+h) - f(x-h)) / 2h (4.3.1)."""
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def numerical_gradient(f, x, h=1e-4):
+    """The gradient of a scalar function f at x by central differences (4.4).
+
+    x is a float array (or Tensor) of any shape, and f(x) returns a scalar. Each element of x
+    is moved to x+h and x-h in place, so f may ignore its argument and read x itself (the
+    book's `f = lambda W: net.loss(x, t)`). Every element is restored exactly afterwards, also
+    when f raises. No graph is recorded while f runs.
+    """
+    array = x.data if isinstance(x, Tensor) else x
+    if not isinstance(array, np.ndarray):
+        raise TypeError(
+            f"numerical_gradient: x must be a NumPy array (it is changed in place, element by "
+            f"element), got {type(x).__name__}; pass np.array(x, dtype=float)"
+        )
+    if array.dtype.kind != "f":
+        raise TypeError(
+            f"numerical_gradient: x has dtype {array.dtype}, which cannot hold x + h, so every "
+            "difference would be 0; pass x.astype(np.float64)"
+        )
+    if not array.flags.writeable:
+        raise ValueError("numerical_gradient: x is read-only, but it must be changed in place")
+    grad = np.zeros_like(array)
+    with no_grad():
+        for index in np.ndindex(array.shape):
+            original = array[index]
+            try:
+                array[index] = original + h
+                plus = _scalar(f(x))
+                array[index] = original - h
+                minus = _scalar(f(x))
+            finally:
+                array[index] = original
+            grad[index] = (plus - minus) / (2 * h)
+    return grad
+
+
+def _scalar(value):
+    value = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if value.size != 1:
+        raise ValueError(
+            f"numerical_gradient: f must return a scalar, it returned shape {value.shape}"
+        )
+    return value.item()
+
+
+def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
+    """Gradient descent x ← x - lr·∇f(x) for step_num steps (4.4.1, eq. 4.7), with the
+    gradient taken numerically. init_x is not modified.
+
+    Returns the final x, or (x, path) with return_path=True, where path holds the
+    step_num + 1 points visited, starting point included.
+    """
+    x = np.array(init_x, dtype=np.float64)
+    path = [x.copy()]
+    for _ in range(step_num):
+        x -= lr * numerical_gradient(f, x)
+        path.append(x.copy())
+    return (x, np.array(path)) if return_path else x

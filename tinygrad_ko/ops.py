@@ -1,0 +1,344 @@
+"""The tensor operations, one small class each, forward and backward side by side.
+
+Book 5.4-5.5 derives the add and multiply nodes; the others follow the same pattern. The
+activation layers ReLU and Sigmoid live in tinygrad_ko.layers with the other book layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_ko.functions import log_softmax, softmax
+from tinygrad_ko.tensor import Function, Tensor
+
+
+def unbroadcast(grad, shape):
+    """Sum a gradient back to the shape of an input that NumPy broadcast in the forward pass.
+
+    Broadcasting copies an input along new leading axes and along its axes of length 1; the
+    gradient of a copy is the sum over the copies. This is the one place that sum is done.
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+
+
+def _broadcast_check(op, a, b):
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (NumPy rules: "
+            "compared from the last axis, each pair of lengths must be equal or one of them 1)"
+        ) from None
+
+
+def _axes(op, axis, ndim):
+    """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(a % ndim for a in axes))
+
+
+# --- elementwise ops of two inputs: + - * / ** ----------------------------------------------
+
+
+class Add(Function):
+    def forward(self, a, b):
+        _broadcast_check("add", a, b)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a + b
+
+    def backward(self, dout):
+        return unbroadcast(dout, self.a_shape), unbroadcast(dout, self.b_shape)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        _broadcast_check("sub", a, b)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return a - b
+
+    def backward(self, dout):
+        return unbroadcast(dout, self.a_shape), unbroadcast(-dout, self.b_shape)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        _broadcast_check("mul", a, b)
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, dout):
+        a, b = self.a, self.b
+        return (
+            unbroadcast(dout * b, a.shape) if self.needs_grad(0) else None,
+            unbroadcast(dout * a, b.shape) if self.needs_grad(1) else None,
+        )
+
+
+class Div(Function):
+    def forward(self, a, b):
+        _broadcast_check("div", a, b)
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, dout):
+        a, b = self.a, self.b
+        return (
+            unbroadcast(dout / b, a.shape) if self.needs_grad(0) else None,
+            unbroadcast(-dout * a / (b * b), b.shape) if self.needs_grad(1) else None,
+        )
+
+
+class Pow(Function):
+    """a ** b: d/da = b·a^(b-1), d/db = a^b·log a (the latter only when b needs a gradient)."""
+
+    def forward(self, a, b):
+        _broadcast_check("pow", a, b)
+        self.a, self.b = a, b
+        self.out = a**b
+        return self.out
+
+    def backward(self, dout):
+        a, b = self.a, self.b
+        return (
+            unbroadcast(dout * b * a ** (b - 1), a.shape) if self.needs_grad(0) else None,
+            unbroadcast(dout * self.out * np.log(a), b.shape) if self.needs_grad(1) else None,
+        )
+
+
+class MatMul(Function):
+    """a @ b, 2-D or batched (leading axes broadcast); 1-D operands as in np.matmul.
+
+    backward (5.6.1): da = dout @ bᵀ, db = aᵀ @ dout, with 1-D operands treated as a row
+    (left) or a column (right) and batch axes summed back by unbroadcast.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(
+                f"matmul: operands need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+            )
+        inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+        if a.shape[-1] != inner_b:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not align: the last axis of the "
+                f"left ({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'}"
+                f" axis of the right ({inner_b})"
+            )
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
+            ) from None
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, dout):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        d2 = dout.reshape(dout.shape + (1,) * (b.ndim == 1))
+        if a.ndim == 1:
+            d2 = d2[..., None, :]
+        da = db = None
+        if self.needs_grad(0):
+            da = unbroadcast(d2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if self.needs_grad(1):
+            db = unbroadcast(a2.swapaxes(-1, -2) @ d2, b2.shape).reshape(b.shape)
+        return da, db
+
+
+# --- elementwise ops of one input ----------------------------------------------------------
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, dout):
+        return -dout
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * self.out
+
+
+class Log(Function):
+    """Natural log; log(0) = -inf, as NumPy gives, only where the user takes it."""
+
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, dout):
+        return dout / self.x
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        return dout * (1 - self.out * self.out)
+
+
+# --- reductions and softmax ------------------------------------------------------------------
+
+
+def _expand(dout, axes, keepdims):
+    """A reduced gradient with the reduced axes put back (length 1), ready to broadcast."""
+    return dout if keepdims else np.expand_dims(dout, axes)
+
+
+class Sum(Function):
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = _axes("sum", self.axis, x.ndim)
+        self.shape = x.shape
+        return x.sum(axis=self.axes, keepdims=self.keepdims)
+
+    def backward(self, dout):
+        return np.broadcast_to(_expand(dout, self.axes, self.keepdims), self.shape)
+
+
+class Max(Function):
+    """Maximum; the gradient goes to the maximal elements, split evenly among ties."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        self.axes = _axes("max", self.axis, x.ndim)
+        if x.size == 0:
+            raise ValueError(f"max: the tensor is empty (shape {x.shape}), it has no maximum")
+        out = x.max(axis=self.axes, keepdims=True)
+        self.mask = x == out
+        return out if self.keepdims else np.squeeze(out, self.axes)
+
+    def backward(self, dout):
+        share = _expand(dout, self.axes, self.keepdims) / self.mask.sum(self.axes, keepdims=True)
+        return self.mask * share
+
+
+class Softmax(Function):
+    """y = softmax(x) along `axis`; dx = y·(dout - Σ dout·y)."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        _axes("softmax", self.axis, x.ndim)
+        self.out = softmax(x, self.axis)
+        return self.out
+
+    def backward(self, dout):
+        y = self.out
+        return y * (dout - (dout * y).sum(axis=self.axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x) along `axis`, computed stably; dx = dout - softmax(x)·Σ dout."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        _axes("log_softmax", self.axis, x.ndim)
+        self.out = log_softmax(x, self.axis)
+        return self.out
+
+    def backward(self, dout):
+        return dout - np.exp(self.out) * dout.sum(axis=self.axis, keepdims=True)
+
+
+# --- shape ops -----------------------------------------------------------------------------------
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {self.shape}"
+            ) from None
+
+    def backward(self, dout):
+        return dout.reshape(self.x_shape)
+
+
+class Transpose(Function):
+    """Permute axes as NumPy's transpose; None reverses them."""
+
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        if self.axes is None:
+            self.perm = tuple(reversed(range(x.ndim)))
+        elif len(self.axes) != x.ndim or _axes("transpose", self.axes, x.ndim) != tuple(
+            range(x.ndim)
+        ):
+            raise ValueError(
+                f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of a "
+                f"tensor of shape {x.shape}"
+            )
+        else:
+            self.perm = tuple(a % x.ndim for a in self.axes)
+        return x.transpose(self.perm)
+
+    def backward(self, dout):
+        return dout.transpose(np.argsort(self.perm))
+
+
+class GetItem(Function):
+    """x[index] for basic slices, integer arrays and boolean masks; the gradient is scattered
+    back with np.add.at, so an element picked twice gets both contributions."""
+
+    def __init__(self, index):
+        self.index = _index_arrays(index)
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return x[self.index]
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+
+    def backward(self, dout):
+        grad = np.zeros(self.x_shape, dtype=dout.dtype)
+        np.add.at(grad, self.index, dout)
+        return grad
+
+
+def _index_arrays(index):
+    """Tensors and lists inside an index become arrays, as NumPy would read them."""
+    if isinstance(index, tuple):
+        return tuple(_index_arrays(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index

@@ -1,0 +1,410 @@
+"""The autograd core: Tensor, Function, no_grad and backward (book chapter 5).
+
+Define-by-run: calling a Function on tensors computes the result at once and, when some input
+wants a gradient, records the call as the output's creator: a node of the computation graph
+(5.1). backward() walks the recorded graph from the output back to the leaves, applying each
+node's local backward rule and the chain rule (5.2-5.3).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+_grad_enabled = True
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Record no graph inside the block (evaluation, numerical differentiation)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+class Tensor:
+    """A NumPy array that remembers the Function that made it, so gradients can flow back.
+
+    The array is wrapped without copying: a Tensor made from a NumPy array shares its memory.
+    """
+
+    __slots__ = ("_creator", "_requires_grad", "_retains_grad", "data", "grad")
+    __array_ufunc__ = None  # `ndarray + tensor` calls Tensor.__radd__ instead of looping in NumPy
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            array = np.asarray(data, dtype=dtype)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"Tensor: cannot make a numeric array from {type(data).__name__}: {error}"
+            ) from None
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor: data must be numbers (bool, int or float), got dtype {array.dtype}"
+            )
+        self.data = array
+        self.grad = None
+        self._creator = None
+        self._retains_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _from_op(cls, data, creator):
+        """The output of a Function call: no checks, since the Function made `data` itself."""
+        t = object.__new__(cls)
+        t.data, t.grad, t._creator = data, None, creator
+        t._requires_grad, t._retains_grad = creator is not None, False
+        return t
+
+    # --- the array it holds ------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and self.data.dtype.kind != "f":
+            raise TypeError(
+                f"Tensor: only floating-point tensors can require gradients, this one has dtype "
+                f"{self.data.dtype}; make it with float data or dtype=np.float64"
+            )
+        self._requires_grad = bool(value)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self):
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: tensor has {self.data.size} elements, item() needs exactly 1")
+        return self.data.item()
+
+    def detach(self):
+        """The same data, cut off from the graph."""
+        return Tensor(self.data)
+
+    def retain_grad(self):
+        """Keep .grad on this intermediate tensor after backward (leaves always keep theirs)."""
+        self._retains_grad = True
+        return self
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = (
+            "" if self.data.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
+        )
+        if self._creator is not None:
+            extra += f", creator={type(self._creator).__name__}"
+        elif self._requires_grad:
+            extra += ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    # --- backprop ----------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Backpropagate from this tensor (5.3), adding dL/dx into .grad of every leaf x that
+        requires a gradient. `grad` (dL/dself) may be left out when the tensor is a scalar.
+        The graph is freed afterwards unless retain_graph=True.
+        """
+        _backprop(self, grad, retain_graph)
+
+    # --- operators and methods: each is one op of tinygrad_ko.ops or tinygrad_ko.layers ------
+    def __add__(self, other):
+        return ops.Add()(self, _lift(other, self))
+
+    def __radd__(self, other):
+        return ops.Add()(_lift(other, self), self)
+
+    def __sub__(self, other):
+        return ops.Sub()(self, _lift(other, self))
+
+    def __rsub__(self, other):
+        return ops.Sub()(_lift(other, self), self)
+
+    def __mul__(self, other):
+        return ops.Mul()(self, _lift(other, self))
+
+    def __rmul__(self, other):
+        return ops.Mul()(_lift(other, self), self)
+
+    def __truediv__(self, other):
+        return ops.Div()(self, _lift(other, self))
+
+    def __rtruediv__(self, other):
+        return ops.Div()(_lift(other, self), self)
+
+    def __pow__(self, other):
+        return ops.Pow()(self, _lift(other, self))
+
+    def __rpow__(self, other):
+        return ops.Pow()(_lift(other, self), self)
+
+    def __neg__(self):
+        return ops.Neg()(self)
+
+    def __matmul__(self, other):
+        return ops.MatMul()(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.MatMul()(other, self)
+
+    def __getitem__(self, index):
+        return ops.GetItem(index)(self)
+
+    def exp(self):
+        return ops.Exp()(self)
+
+    def log(self):
+        return ops.Log()(self)
+
+    def tanh(self):
+        return ops.Tanh()(self)
+
+    def relu(self):
+        return layers.ReLU()(self)
+
+    def sigmoid(self):
+        return layers.Sigmoid()(self)
+
+    def softmax(self, axis=-1):
+        return ops.Softmax(axis)(self)
+
+    def log_softmax(self, axis=-1):
+        return ops.LogSoftmax(axis)(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return ops.Sum(axis, keepdims)(self)
+
+    def mean(self, axis=None, keepdims=False):
+        total = self.sum(axis, keepdims)
+        return total / (self.data.size // max(total.data.size, 1))
+
+    def max(self, axis=None, keepdims=False):
+        return ops.Max(axis, keepdims)(self)
+
+    def reshape(self, *shape):
+        return ops.Reshape(_one_or_many(shape))(self)
+
+    def transpose(self, *axes):
+        return ops.Transpose(_one_or_many(axes) if axes else None)(self)
+
+    @property
+    def T(self):
+        return ops.Transpose(None)(self)
+
+
+def _one_or_many(args):
+    """Accept both f(2, 3) and f((2, 3)), as NumPy's reshape and transpose do."""
+    return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
+
+
+def _lift(value, like):
+    """Make the other operand a Tensor; a Python number takes the float tensor's dtype, so that
+    `x * 2` stays float32 when x is float32."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)) and like.data.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like.data.dtype))
+    return Tensor(value)
+
+
+class Function:
+    """One operation of the graph, its backward rule right beside its forward (5.4).
+
+    Subclass it: write forward(self, *arrays) returning an array, and backward(self, dout)
+    returning dL/d(input) for each input, a tuple when there are several (None for an input that
+    needs none). Keep in self what backward needs, as the book's layers do.
+
+    - Book way: call forward and backward yourself on NumPy arrays.
+    - Graph way: call the instance on tensors, y = Square()(x); each call becomes its own node
+      (a copy of the instance), so one instance may be used any number of times.
+
+    Layers holding weights list them in `param_names` (Affine: "W", "b"); the weights become
+    extra inputs of the node and their gradients are read from "d" + name (dW, db) after
+    backward, as in the book. Trailing inputs that never need a gradient (labels) may be left
+    out of backward's result. backward must not modify dout in place.
+    """
+
+    param_names = ()
+    needs_input_grad = None  # set on each node: which inputs want a gradient (None: all)
+    inputs = ()  # set on each node: the input tensors; None once the graph is freed
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, dout)")
+
+    def needs_grad(self, i):
+        """Whether input i wants a gradient; always true when used the book's way."""
+        return self.needs_input_grad is None or self.needs_input_grad[i]
+
+    def __call__(self, *args):
+        node = object.__new__(type(self))
+        node.__dict__.update(self.__dict__)
+        inputs = tuple(a if isinstance(a, Tensor) else Tensor(a) for a in args)
+        weights = tuple(getattr(self, name) for name in self.param_names)
+        for name, w in zip(self.param_names, weights):
+            setattr(node, name, w.data if isinstance(w, Tensor) else np.asarray(w))
+        out = node.forward(*(x.data for x in inputs))
+        if not isinstance(out, np.ndarray):
+            out = np.asarray(out)
+        if out.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{type(self).__name__}.forward returned dtype {out.dtype}; it must return "
+                "a numeric NumPy array"
+            )
+        if weights:
+            inputs += tuple(w if isinstance(w, Tensor) else Tensor(w) for w in weights)
+        if not (_grad_enabled and any(x._requires_grad for x in inputs)):
+            return Tensor._from_op(out, None)
+        node.inputs = inputs
+        node.needs_input_grad = tuple(x._requires_grad for x in inputs)
+        return Tensor._from_op(out, node)
+
+    def _input_grads(self, dout):
+        """backward's result as one gradient per node input, weights' gradients included."""
+        grads = self.backward(dout)
+        grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+        n_args = len(self.inputs) - len(self.param_names)
+        left_out = self.inputs[len(grads) : n_args]
+        if len(grads) > n_args or any(x._requires_grad for x in left_out):
+            raise ValueError(
+                f"{type(self).__name__}.backward returned {len(grads)} gradient(s), but the call "
+                f"had {n_args} input(s) and each input that requires a gradient needs one"
+            )
+        grads += (None,) * len(left_out)
+        return grads + tuple(getattr(self, "d" + name) for name in self.param_names)
+
+    def _release(self):
+        """Free what the node saved for backward; backprop through it again is an error."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+def _graph_order(root):
+    """The non-leaf tensors behind root, each before the tensors it was computed from."""
+    order, seen = [], {root}
+    stack = [(root, iter(_node_inputs(root)))]
+    while stack:
+        t, pending = stack[-1]
+        for x in pending:
+            if x._creator is not None and x not in seen:
+                seen.add(x)
+                stack.append((x, iter(_node_inputs(x))))
+                break
+        else:
+            stack.pop()
+            order.append(t)
+    order.reverse()
+    return order
+
+
+def _node_inputs(t):
+    inputs = t._creator.inputs
+    if inputs is None:
+        raise RuntimeError(
+            f"backward: the graph through {type(t._creator).__name__} was freed by an earlier "
+            "backward(); pass retain_graph=True to the first backward to go through it again"
+        )
+    return inputs
+
+
+def _seed(root, grad):
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: a gradient can be left out only for a scalar output, this tensor has "
+                f"shape {root.shape}; call backward(grad) with dL/dtensor of that shape"
+            )
+        return np.ones(root.shape, dtype=root.dtype)
+    seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {seed.shape}, but the tensor has shape {root.shape}"
+        )
+    return seed
+
+
+def _checked(node, i, x, g):
+    """A gradient from a backward rule, checked against its input: same shape, same dtype.
+    Never reshaped or summed here: undoing broadcasting is the job of the op that broadcast."""
+    if not isinstance(g, np.ndarray):
+        g = np.asarray(g)
+    if g.shape != x.data.shape:
+        raise ValueError(
+            f"{type(node).__name__}.backward: the gradient for input {i} has shape {g.shape}, "
+            f"but input {i} has shape {x.data.shape}"
+        )
+    return g if g.dtype == x.data.dtype else g.astype(x.data.dtype)
+
+
+def _backprop(root, grad=None, retain_graph=False, wrt=None):
+    """Backpropagation (5.3): visit nodes from root back to the leaves, each after all nodes
+    that use its output, so its gradient is complete when its backward rule runs.
+
+    Without `wrt`, leaf gradients are added to .grad. With `wrt` (a sequence of tensors), their
+    gradients are returned instead and no .grad anywhere is touched.
+    """
+    if not root._requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require a gradient (it was computed under "
+            "no_grad(), or from inputs none of which requires one)"
+        )
+    wanted = None if wrt is None else set(wrt)
+    grads, kept = {root: _seed(root, grad)}, {}
+    for t in _graph_order(root) if root._creator is not None else ():
+        g = grads.pop(t, None)  # complete: every user of t came before it
+        node = t._creator
+        if g is not None:
+            if t._retains_grad if wanted is None else t in wanted:
+                kept[t] = g
+            for i, (x, gx) in enumerate(zip(node.inputs, node._input_grads(g))):
+                if gx is None or not x._requires_grad:
+                    continue
+                gx = _checked(node, i, x, gx)
+                previous = grads.get(x)
+                grads[x] = gx if previous is None else previous + gx
+        if not retain_graph:
+            node._release()
+    kept.update(grads)  # what is left in grads belongs to leaves
+    if wanted is not None:
+        return [kept.get(x) for x in wrt]
+    handed_out = set()
+    for x, g in kept.items():
+        if x.grad is not None:
+            x.grad = x.grad + g
+            continue
+        # .grad must own its memory: an op may pass one array on to several inputs
+        if g.base is not None or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        x.grad = g
+    return None
+
+
+from tinygrad_ko import layers, ops  # noqa: E402  (ops subclass Function, defined above)
