@@ -1,0 +1,253 @@
+"""The gradient checker is itself checked: it must catch wrong backward rules, in full and fast
+mode, and never cry wolf on correct ones (the gradient table in test_ops.py runs it on every op)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_ko import Function, GradcheckError, Tensor, check_gradients, gradcheck, numerical_diff
+from tinygrad_ko.gradcheck import PROJECTIONS
+from tinygrad_ko.layers import Affine
+
+
+class WrongSign(Function):
+    """x³ with the sign of its derivative flipped."""
+
+    def forward(self, x):
+        self.x = x
+        return x**3
+
+    def backward(self, dout):
+        return -3 * self.x**2 * dout
+
+
+class AddKeepsBroadcastShape(Function):
+    """a + b that returns the gradient of a broadcast b unsummed."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, dout):
+        return dout, dout
+
+
+class AddPicksOneCopy(Function):
+    """a + b that reduces a broadcast b to the right shape, but takes one copy, not the sum."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, dout):
+        return dout, dout[0]
+
+
+class MatMulTransposedGrad(Function):
+    """a @ b with da = dout·b instead of dout·bᵀ (right shape for square b, wrong values)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, dout):
+        return dout @ self.b, self.a.T @ dout
+
+
+def buggy_numerical_diff(f, x, h=1e-4):
+    """The sign bug from the users' notes (001): + where - belongs."""
+    return (f(x - h) + f(x + h)) / (2 * h)
+
+
+class CubeByNotes(Function):
+    """x³ whose backward rule was derived with the notes' numerical_diff."""
+
+    diff = staticmethod(buggy_numerical_diff)
+
+    def forward(self, x):
+        self.x = x
+        return x**3
+
+    def backward(self, dout):
+        return dout * self.diff(lambda v: v**3, self.x)
+
+
+class CubeByBook(CubeByNotes):
+    diff = staticmethod(numerical_diff)
+
+
+RNG = np.random.default_rng(0)
+A, B, B_ROW, SQUARE = (
+    RNG.uniform(0.5, 2, (3, 4)),
+    RNG.uniform(0.5, 2, (3, 4)),
+    RNG.uniform(0.5, 2, (4,)),
+    RNG.uniform(0.5, 2, (4, 4)),
+)
+
+WRONG = {
+    "wrong sign": (lambda x: WrongSign()(x), [A]),
+    "broadcast gradient not summed": (lambda a, b: AddKeepsBroadcastShape()(a, b), [A, B_ROW]),
+    "broadcast gradient not summed, right shape": (
+        lambda a, b: AddPicksOneCopy()(a, b),
+        [A, B_ROW],
+    ),
+    "transposed matmul gradient": (lambda a, b: MatMulTransposedGrad()(a, b), [A, SQUARE]),
+    "the notes' sign bug": (lambda x: CubeByNotes()(x), [A]),
+}
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+@pytest.mark.parametrize("name", WRONG)
+def test_a_wrong_backward_rule_fails_the_check(name, fast_mode):
+    fn, arrays = WRONG[name]
+    inputs = [Tensor(a, requires_grad=True) for a in arrays]
+    with pytest.raises(GradcheckError, match=r"gradcheck: .*input [01]"):
+        gradcheck(fn, inputs, fast_mode=fast_mode)
+    assert gradcheck(fn, inputs, fast_mode=fast_mode, raise_exception=False) is False
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_the_same_rule_with_the_books_numerical_diff_passes(fast_mode):
+    assert gradcheck(
+        lambda x: CubeByBook()(x), [Tensor(A, requires_grad=True)], fast_mode=fast_mode, atol=1e-6
+    )
+
+
+def test_the_failure_message_names_the_input_the_entry_both_values_and_the_tolerance():
+    x = Tensor(np.array([2.0]), requires_grad=True)
+    with pytest.raises(GradcheckError) as failure:
+        gradcheck(lambda c, x: WrongSign()(x) + c.sum(), [Tensor(np.ones(2)), x])
+    message = str(failure.value)
+    assert "input 1 (shape (1,)), element (0,)" in message
+    assert "analytical -12" in message and "numerical 12" in message
+    assert "atol + rtol·|numerical| = 0.012" in message
+
+
+def test_gradcheck_is_a_pytest_assertion():
+    assert issubclass(GradcheckError, AssertionError)
+
+
+def test_float32_inputs_are_checked_in_float64_on_copies():
+    x = Tensor(np.array([1000.5, -3.25], dtype=np.float32), requires_grad=True)
+
+    def fn(x):
+        assert x.dtype == np.float64  # in float32, x ± 1e-6 would be x itself
+        return x * x * x
+
+    assert gradcheck(fn, x)
+    assert x.dtype == np.float32 and x.grad is None  # the caller's tensor is untouched
+
+
+def test_gradcheck_leaves_the_gradients_of_other_tensors_alone():
+    W = Tensor(np.ones((4, 2)), requires_grad=True)
+    b = Tensor(np.zeros(2), requires_grad=True)
+    assert gradcheck(lambda x: Affine(W, b)(x), Tensor(A, requires_grad=True))
+    assert W.grad is None and b.grad is None
+
+
+def test_fast_mode_uses_a_fixed_number_of_evaluations_whatever_the_size():
+    calls = []
+
+    def fn(x):
+        calls.append(1)
+        return (x * x).sum(axis=0)
+
+    for n in (10, 1000):
+        calls.clear()
+        gradcheck(fn, Tensor(np.ones((n, 3)), requires_grad=True), fast_mode=True)
+        assert len(calls) == 1 + 2 * PROJECTIONS
+
+
+def test_fast_mode_is_repeatable_for_a_seed():
+    x = Tensor(A, requires_grad=True)
+    messages = set()
+    for _ in range(2):
+        with pytest.raises(GradcheckError) as failure:
+            gradcheck(lambda x: WrongSign()(x), x, fast_mode=True, seed=7)
+        messages.add(str(failure.value))
+    assert len(messages) == 1
+
+
+class OffByOneEntry(Function):
+    """y = M x, whose backward adds `error` to one entry of the Jacobian."""
+
+    def __init__(self, M, entry, error):
+        self.M, self.entry, self.error = M, entry, error
+
+    def forward(self, x):
+        return self.M @ x
+
+    def backward(self, dout):
+        wrong = self.M.copy()
+        wrong[self.entry] += self.error
+        return wrong.T @ dout
+
+
+@given(seed=st.integers(0, 2**32 - 1), row=st.integers(0, 5), col=st.integers(0, 7))
+def test_fast_mode_catches_a_single_entry_just_over_the_tolerance(seed, row, col):
+    # J = M = 0, so each entry's tolerance is atol; the rule is off by 1.5·atol in one entry.
+    # By the analysis behind PROJECTIONS it escapes with probability 6e-10 per seed.
+    fn = OffByOneEntry(np.zeros((6, 8)), (row, col), 1.5e-5)
+    assert not gradcheck(
+        fn, Tensor(np.ones(8), requires_grad=True), fast_mode=True, raise_exception=False, seed=seed
+    )
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+def test_fast_mode_raises_no_false_alarm_on_a_correct_rule(seed):
+    fn = OffByOneEntry(np.random.default_rng(seed).standard_normal((6, 8)), (0, 0), 0.0)
+    assert gradcheck(fn, Tensor(np.ones(8), requires_grad=True), fast_mode=True, seed=seed)
+
+
+# --- bad calls -------------------------------------------------------------------------------
+
+
+def test_fn_that_does_not_return_a_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="fn must return a Tensor, it returned ndarray"):
+        gradcheck(lambda x: x.data * 2, Tensor(A, requires_grad=True))
+
+
+def test_inputs_none_of_which_require_gradients_are_a_value_error():
+    with pytest.raises(ValueError, match="none of the inputs requires a gradient"):
+        gradcheck(lambda x: x * 2, [Tensor(A)])
+
+
+def test_a_non_finite_output_is_a_value_error():
+    with pytest.raises(ValueError, match="not finite"):
+        gradcheck(lambda x: x.log(), Tensor(np.array([0.0, 1.0]), requires_grad=True))
+
+
+# --- the book's gradient_check.py ------------------------------------------------------------
+
+
+class TinyNet:
+    """One Affine layer and its loss ½Σy², the book's way, with a switchable bug in dW."""
+
+    def __init__(self, bug=False):
+        rng = np.random.default_rng(3)
+        self.params = {"W": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
+        self.bug = bug
+
+    def loss(self, x, t):
+        return 0.5 * np.sum((x @ self.params["W"] + self.params["b"] - t) ** 2)
+
+    def gradient(self, x, t):
+        dy = x @ self.params["W"] + self.params["b"] - t
+        dW = x.T @ dy
+        return {"W": -dW if self.bug else dW, "b": dy.sum(axis=0)}
+
+    def numerical_gradient(self, x, t):
+        from tinygrad_ko import numerical_gradient
+
+        return {k: numerical_gradient(lambda _: self.loss(x, t), p) for k, p in self.params.items()}
+
+
+def test_check_gradients_reports_each_parameter_like_the_books_gradient_check():
+    x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
+    good = check_gradients(TinyNet(), x, t)
+    assert set(good) == {"W", "b"}
+    assert all(
+        d.max_abs < 1e-8 and d.max_rel < 1e-6 and d.mean_abs <= d.max_abs for d in good.values()
+    )
+    bad = check_gradients(TinyNet(bug=True), x, t)
+    assert bad["W"].max_rel == pytest.approx(2.0)  # |-g - g| / |g|
+    assert bad["b"].max_abs < 1e-8

@@ -1,0 +1,256 @@
+"""The chapter-5 layers: the book's way and the graph way agree exactly, book code runs as
+written, and the losses stay finite at the extremes. Their gradients are checked against
+central differences in the gradient table (test_ops.py)."""
+
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import AWAY_FROM_ZERO, arrays, floats, shapes
+
+from tinygrad_ko import Tensor, check_gradients, numerical_gradient
+from tinygrad_ko.layers import Affine, ReLU, Relu, Sigmoid, SoftmaxWithLoss
+
+
+@st.composite
+def batch_and_targets(draw, one_hot=None):
+    n, classes = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    x = draw(arrays((n, classes), floats(-10, 10)))
+    labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, classes - 1)))
+    one_hot = draw(st.booleans()) if one_hot is None else one_hot
+    return x, (np.eye(classes)[labels] if one_hot else labels), labels
+
+
+# --- the book's way and the graph way agree exactly -----------------------------------------
+
+
+@st.composite
+def affine_inputs(draw):
+    n, d, m = draw(st.integers(1, 5)), draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    return draw(arrays((n, d))), draw(arrays((d, m))), draw(arrays(m)), draw(arrays((n, m)))
+
+
+@given(affine_inputs())
+def test_affine_book_and_graph_agree_exactly(inputs):
+    x, W, b, dout = inputs
+    book = Affine(W, b)
+    out_book = book.forward(x)
+    dx_book = book.backward(dout)
+
+    xt, Wt, bt = (Tensor(a, requires_grad=True) for a in (x, W, b))
+    out = Affine(Wt, bt)(xt)
+    out.backward(dout)
+    np.testing.assert_array_equal(out.data, out_book)
+    np.testing.assert_array_equal(xt.grad, dx_book)
+    np.testing.assert_array_equal(Wt.grad, book.dW)
+    np.testing.assert_array_equal(bt.grad, book.db)
+
+
+@pytest.mark.parametrize("layer", [ReLU, Sigmoid])
+@given(data=st.data())
+def test_activation_book_and_graph_agree_exactly(layer, data):
+    x = data.draw(shapes().flatmap(lambda s: arrays(s, AWAY_FROM_ZERO)))
+    dout = data.draw(arrays(x.shape))
+    book = layer()
+    out_book, dx_book = book.forward(x), book.backward(dout)
+    xt = Tensor(x, requires_grad=True)
+    out = layer()(xt)
+    out.backward(dout)
+    np.testing.assert_array_equal(out.data, out_book)
+    np.testing.assert_array_equal(xt.grad, dx_book)
+
+
+@given(batch_and_targets())
+def test_softmax_with_loss_book_and_graph_agree_exactly(example):
+    x, t, _ = example
+    book = SoftmaxWithLoss()
+    loss_book, dx_book = book.forward(x, t), book.backward()
+    xt = Tensor(x, requires_grad=True)
+    loss = SoftmaxWithLoss()(xt, t)
+    loss.backward()
+    assert loss.item() == loss_book
+    np.testing.assert_array_equal(xt.grad, dx_book)
+
+
+@given(batch_and_targets(one_hot=True))
+def test_softmax_with_loss_backward_is_y_minus_t_over_batch_size(example):
+    x, t, labels = example
+    layer = SoftmaxWithLoss()
+    layer.forward(x, t)
+    y = np.exp(x - np.logaddexp.reduce(x, axis=1, keepdims=True))
+    np.testing.assert_allclose(layer.backward(), (y - t) / len(x), atol=1e-15)
+    layer.forward(x, labels)  # labels give the same gradient as one-hot rows
+    np.testing.assert_allclose(layer.backward(dout=2.0), 2 * (y - t) / len(x), atol=1e-15)
+
+
+@given(batch_and_targets(one_hot=False))
+def test_softmax_with_loss_is_the_exact_cross_entropy_with_labels_or_one_hot(example):
+    x, labels, _ = example
+    exact = np.mean(np.logaddexp.reduce(x, axis=1) - x[np.arange(len(x)), labels])
+    one_hot = np.eye(x.shape[1])[labels]
+    np.testing.assert_allclose(SoftmaxWithLoss().forward(x, labels), exact, rtol=1e-12)
+    np.testing.assert_allclose(SoftmaxWithLoss().forward(x, one_hot), exact, rtol=1e-12)
+
+
+def test_relu_is_the_books_relu_and_leaves_dout_alone():
+    assert Relu is ReLU
+    layer, dout = Relu(), np.array([5.0, 5.0])
+    layer.forward(np.array([-1.0, 1.0]))
+    np.testing.assert_array_equal(layer.backward(dout), [0.0, 5.0])
+    np.testing.assert_array_equal(dout, [5.0, 5.0])  # the book's version zeroes dout in place
+
+
+# --- graph mode: each layer is one node ------------------------------------------------------
+
+
+def test_a_two_layer_network_is_four_nodes_and_backward_fills_every_parameter():
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((3, 4)), np.array([0, 2, 1])
+    W1, b1 = Tensor(rng.standard_normal((4, 5)), True), Tensor(np.zeros(5), True)
+    W2, b2 = Tensor(rng.standard_normal((5, 3)), True), Tensor(np.zeros(3), True)
+    loss = SoftmaxWithLoss()(Affine(W2, b2)(ReLU()(Affine(W1, b1)(x))), t)
+    nodes, tensor = [], loss
+    while tensor._creator is not None:
+        nodes.append(type(tensor._creator).__name__)
+        tensor = tensor._creator.inputs[0]
+    assert nodes == ["SoftmaxWithLoss", "Affine", "ReLU", "Affine"]
+    loss.backward()
+    for p in (W1, b1, W2, b2):
+        assert p.grad is not None and p.grad.shape == p.shape
+
+    def f(_):
+        return SoftmaxWithLoss().forward(
+            Affine(W2.data, b2.data).forward(np.maximum(Affine(W1.data, b1.data).forward(x), 0)), t
+        )
+
+    for p in (W1, b1, W2, b2):
+        np.testing.assert_allclose(p.grad, numerical_gradient(f, p.data), atol=1e-7)
+
+
+def test_the_input_batch_gets_no_gradient_computed():
+    W, b = Tensor(np.ones((3, 2)), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+    node = Affine(W, b)(np.ones((4, 3)))._creator
+    assert node.needs_input_grad == (False, True, True)
+    assert node.backward(np.ones((4, 2))) is None  # no dout·Wᵀ for the data
+
+
+# --- unchanged book code ---------------------------------------------------------------------
+
+
+class BookTwoLayerNet:
+    """Chapter 5's TwoLayerNet, written the book's way against tinygrad_ko's layers."""
+
+    def __init__(self, input_size, hidden_size, output_size, seed=0):
+        rng = np.random.default_rng(seed)
+        self.params = {
+            "W1": 0.5 * rng.standard_normal((input_size, hidden_size)),
+            "b1": 0.1 * rng.standard_normal(hidden_size),
+            "W2": 0.5 * rng.standard_normal((hidden_size, output_size)),
+            "b2": 0.1 * rng.standard_normal(output_size),
+        }
+        self.layers = OrderedDict()
+        self.layers["Affine1"] = Affine(self.params["W1"], self.params["b1"])
+        self.layers["Relu1"] = Relu()
+        self.layers["Affine2"] = Affine(self.params["W2"], self.params["b2"])
+        self.lastLayer = SoftmaxWithLoss()
+
+    def predict(self, x):
+        for layer in self.layers.values():
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        return self.lastLayer.forward(self.predict(x), t)
+
+    def numerical_gradient(self, x, t):
+        def loss_W(W):
+            return self.loss(x, t)
+
+        return {key: numerical_gradient(loss_W, self.params[key]) for key in self.params}
+
+    def gradient(self, x, t):
+        self.loss(x, t)
+        dout = self.lastLayer.backward(1)
+        for layer in reversed(list(self.layers.values())):
+            dout = layer.backward(dout)
+        return {
+            "W1": self.layers["Affine1"].dW,
+            "b1": self.layers["Affine1"].db,
+            "W2": self.layers["Affine2"].dW,
+            "b2": self.layers["Affine2"].db,
+        }
+
+
+def test_the_books_two_layer_net_passes_its_gradient_check():
+    rng = np.random.default_rng(1)
+    net = BookTwoLayerNet(6, 5, 3)
+    x, t = rng.standard_normal((4, 6)), np.eye(3)[[0, 2, 1, 2]]
+    report = check_gradients(net, x, t)
+    assert list(report) == ["W1", "b1", "W2", "b2"]
+    for diff in report.values():
+        assert diff.mean_abs < 1e-9 and diff.max_abs < 1e-8
+
+
+def test_the_books_update_in_place_reaches_the_layers():
+    net = BookTwoLayerNet(4, 3, 2)
+    x, t = np.ones((2, 4)), np.array([0, 1])
+    before = net.loss(x, t)
+    for _ in range(20):
+        grad = net.gradient(x, t)
+        for key in ("W1", "b1", "W2", "b2"):
+            net.params[key] -= 0.1 * grad[key]
+    assert net.loss(x, t) < before
+
+
+# --- stable at the extremes ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_with_loss_of_huge_logits_is_finite_and_exact(dtype):
+    x = Tensor(np.array([[1e4, 0.0, -1e4], [-1e4, 1e4, 0.0]], dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = SoftmaxWithLoss()(x, np.array([1, 1]))
+        loss.backward()
+    # sample 0 puts 1e4 on class 0 but the label is 1: its loss is 1e4; sample 1 is right: 0
+    assert loss.item() == pytest.approx(0.5e4, rel=1e-6)
+    assert np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(x.grad, [[0.5, -0.5, 0.0], [0.0, 0.0, 0.0]], atol=1e-7)
+
+
+def test_sigmoid_of_minus_1000_is_zero_without_overflow_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = Tensor([-1000.0, 1000.0], requires_grad=True)
+        y = Sigmoid()(x)
+        y.backward(np.ones(2))
+    np.testing.assert_array_equal(y.data, [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_a_label_outside_the_class_range_is_an_error():
+    with pytest.raises(
+        ValueError, match=r"SoftmaxWithLoss: label 3 is outside the class range 0..2"
+    ):
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([0, 3]))
+    with pytest.raises(ValueError, match="label -1 is outside"):
+        SoftmaxWithLoss()(Tensor(np.zeros((2, 3)), requires_grad=True), np.array([-1, 0]))
+
+
+def test_targets_that_fit_neither_labels_nor_one_hot_are_an_error():
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\) fit neither one-hot \(2, 3\)"):
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
+def test_affine_with_a_mismatched_weight_names_the_shapes():
+    with pytest.raises(
+        ValueError, match=r"Affine: input of shape \(2, 3\) has 3 features.*\(4, 5\)"
+    ):
+        Affine(np.ones((4, 5)), np.zeros(5)).forward(np.ones((2, 3)))

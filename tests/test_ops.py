@@ -1,0 +1,232 @@
+"""Every op and layer of the graph, driven by one table: each row draws inputs with hypothesis
+(broadcasting, batches of 1 included), checks the forward against NumPy and the backward
+against central differences in float64 (gradcheck, full and fast mode). A new op is one row."""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import (
+    AWAY_FROM_ZERO,
+    GRID,
+    POSITIVE,
+    arrays,
+    axis_for,
+    broadcastable,
+    floats,
+    shapes,
+)
+
+from tinygrad_ko import Tensor, gradcheck
+from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.ops import unbroadcast
+
+
+class Example(NamedTuple):
+    fn: Callable  # tensors -> Tensor
+    ref: Callable  # the same on NumPy arrays
+    arrays: tuple  # float64 inputs
+
+
+def row(fn, ref, inputs):
+    return inputs.map(lambda xs: Example(fn, ref, xs))
+
+
+def one(elements=None):
+    return shapes().flatmap(lambda s: arrays(s, elements)).map(lambda x: (x,))
+
+
+@st.composite
+def reduction(draw, method, ref, elements=None, unique=False):
+    x = draw(shapes().flatmap(lambda s: arrays(s, elements, unique)))
+    axis, keepdims = draw(axis_for(x.ndim)), draw(st.booleans())
+    return Example(
+        lambda t: getattr(t, method)(axis=axis, keepdims=keepdims),
+        lambda a: ref(a, axis=axis, keepdims=keepdims),
+        (x,),
+    )
+
+
+@st.composite
+def along_axis(draw, method, ref):
+    x = draw(shapes(min_dims=1).flatmap(arrays))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    return Example(lambda t: getattr(t, method)(axis=axis), lambda a: ref(a, axis), (x,))
+
+
+def np_softmax(a, axis):
+    return np.exp(a - np.logaddexp.reduce(a, axis=axis, keepdims=True))
+
+
+def np_log_softmax(a, axis):
+    return a - np.logaddexp.reduce(a, axis=axis, keepdims=True)
+
+
+@st.composite
+def matmul(draw):
+    n, k, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["matrix", "batched", "vector-matrix", "matrix-vector", "dot"]))
+    batch_a = batch_b = ()
+    if kind == "batched":
+        batch_a, batch_b = draw(
+            hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3)
+        ).input_shapes
+    a_shape = (k,) if kind in ("vector-matrix", "dot") else (*batch_a, n, k)
+    b_shape = (k,) if kind in ("matrix-vector", "dot") else (*batch_b, k, m)
+    a, b = draw(arrays(a_shape)), draw(arrays(b_shape))
+    return Example(lambda x, y: x @ y, np.matmul, (a, b))
+
+
+@st.composite
+def getitem(draw):
+    x = draw(shapes(min_dims=1).flatmap(arrays))
+    kind = draw(st.sampled_from(["basic", "integers", "mask"]))
+    if kind == "basic":
+        index = draw(hnp.basic_indices(x.shape, min_dims=0, allow_ellipsis=True))
+    elif kind == "integers":  # repeats allowed: their gradients must add up
+        index = np.array(
+            draw(st.lists(st.integers(-x.shape[0], x.shape[0] - 1), max_size=6)), dtype=np.intp
+        )
+    else:
+        index = draw(hnp.arrays(np.bool_, x.shape))
+    return Example(lambda t: t[index], lambda a: a[index], (x,))
+
+
+@st.composite
+def transpose(draw):
+    x = draw(shapes().flatmap(arrays))
+    axes = draw(st.permutations(range(x.ndim)).map(tuple))
+    return Example(lambda t: t.transpose(*axes), lambda a: a.transpose(axes), (x,))
+
+
+@st.composite
+def reshape(draw):
+    x = draw(shapes().flatmap(arrays))
+    shape = draw(st.sampled_from([(-1,), (x.size, 1), (1, -1), (1,) * 3 + (x.size,)]))
+    return Example(lambda t: t.reshape(shape), lambda a: a.reshape(shape), (x,))
+
+
+@st.composite
+def affine(draw):
+    n, d, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    sample = draw(st.sampled_from([(d,), (2, 2, d)]))  # flat samples, or samples flattened
+    x, W, b = draw(arrays((n, *sample))), draw(arrays((int(np.prod(sample)), m))), draw(arrays(m))
+    return Example(
+        lambda x, W, b: Affine(W, b)(x), lambda x, W, b: x.reshape(n, -1) @ W + b, (x, W, b)
+    )
+
+
+@st.composite
+def softmax_with_loss(draw):
+    n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    x = draw(arrays((n, classes), floats(-5, 5)))
+    labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, classes - 1)))
+    t = np.eye(classes)[labels] if draw(st.booleans()) else labels
+    return Example(
+        lambda x: SoftmaxWithLoss()(x, t),
+        lambda x: -np.mean(np_log_softmax(x, 1)[np.arange(n), labels]),
+        (x,),
+    )
+
+
+TABLE = {
+    "add": row(lambda a, b: a + b, np.add, broadcastable()),
+    "sub": row(lambda a, b: a - b, np.subtract, broadcastable()),
+    "mul": row(lambda a, b: a * b, np.multiply, broadcastable()),
+    "div": row(lambda a, b: a / b, np.divide, broadcastable(elements=POSITIVE)),
+    "pow": row(lambda a, b: a**b, np.power, broadcastable(elements=POSITIVE)),
+    "number - x": row(lambda a: 2.5 - a, lambda a: 2.5 - a, one()),
+    "number / x": row(lambda a: 2.0 / a, lambda a: 2.0 / a, one(POSITIVE)),
+    "x ** number": row(lambda a: a**3, lambda a: a**3, one()),
+    "number ** x": row(lambda a: 2.0**a, lambda a: 2.0**a, one()),
+    "neg": row(lambda a: -a, np.negative, one()),
+    "matmul": matmul(),
+    "exp": row(lambda a: a.exp(), np.exp, one()),
+    "log": row(lambda a: a.log(), np.log, one(POSITIVE)),
+    "tanh": row(lambda a: a.tanh(), np.tanh, one()),
+    "sum": reduction("sum", np.sum),
+    "mean": reduction("mean", np.mean),
+    "max": reduction("max", np.max, GRID, unique=True),
+    "softmax": along_axis("softmax", np_softmax),
+    "log_softmax": along_axis("log_softmax", np_log_softmax),
+    "reshape": reshape(),
+    "transpose": transpose(),
+    ".T": row(lambda a: a.T, np.transpose, one()),
+    "getitem": getitem(),
+    "ReLU": row(lambda a: ReLU()(a), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
+    "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
+    "Affine": affine(),
+    "SoftmaxWithLoss": softmax_with_loss(),
+}
+
+
+@pytest.mark.parametrize("name", TABLE)
+@given(data=st.data())
+def test_forward_matches_numpy_and_backward_matches_central_differences(name, data):
+    example = data.draw(TABLE[name])
+    tensors = [Tensor(a, requires_grad=True) for a in example.arrays]
+    out = example.fn(*tensors)
+    np.testing.assert_allclose(out.data, example.ref(*example.arrays), rtol=1e-12, atol=1e-12)
+    assert gradcheck(example.fn, tensors)
+    assert gradcheck(example.fn, tensors, fast_mode=True)
+
+
+@pytest.mark.parametrize("name", TABLE)
+@given(data=st.data())
+@settings(max_examples=10)
+def test_float32_in_float32_out(name, data):
+    example = data.draw(TABLE[name])
+    tensors = [Tensor(a.astype(np.float32), requires_grad=True) for a in example.arrays]
+    out = example.fn(*tensors)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    for t in tensors:
+        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+@given(broadcastable())
+def test_unbroadcast_sums_the_copies_of_a_broadcast_input(pair):
+    a, b = pair
+    out_shape = np.broadcast_shapes(a.shape, b.shape)
+    ones = np.ones(out_shape)
+    # each element of a is copied prod(out)/prod(a) times, so its gradient is that count
+    assert unbroadcast(ones, a.shape).shape == a.shape
+    np.testing.assert_array_equal(unbroadcast(ones, a.shape), ones.size / max(a.size, 1))
+
+
+def test_matmul_of_incompatible_shapes_names_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) do not align"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"batch axes of shapes \(2, 1, 3\) and \(3, 3, 4\)"):
+        Tensor(np.ones((2, 1, 3))) @ Tensor(np.ones((3, 3, 4)))
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+def test_elementwise_op_on_shapes_that_do_not_broadcast_names_both(op):
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((4,)))
+    with pytest.raises(ValueError, match=r"shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        eval(f"a {op} b", {}, {"a": a, "b": b})
+
+
+def test_axis_out_of_range_names_the_op():
+    with pytest.raises(ValueError, match="sum: axis 2 is out of range"):
+        Tensor(np.ones((2, 3))).sum(axis=2)
+    with pytest.raises(ValueError, match="transpose: axes"):
+        Tensor(np.ones((2, 3))).transpose(0, 0)
+
+
+def test_max_splits_the_gradient_evenly_among_ties():
+    x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+
+
+def test_power_with_a_number_exponent_takes_no_log_of_a_negative_base():
+    x = Tensor([-2.0, 3.0], requires_grad=True)
+    with np.errstate(all="raise"):
+        (x**2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [-4.0, 6.0])

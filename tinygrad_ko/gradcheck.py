@@ -1,0 +1,247 @@
+"""Gradient checking: backprop against central differences (book 5.7.3).
+
+gradcheck works on any function of tensors, like torch.autograd.gradcheck; check_gradients is
+the book's gradient_check.py for a whole network, as one call.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from tinygrad_ko.tensor import Tensor, _backprop, no_grad
+
+__all__ = ["GradcheckError", "GradientDifference", "check_gradients", "gradcheck"]
+
+PROJECTIONS = 22
+"""Random vectors fast_mode draws on each side of the Jacobian J, comparing uᵀJv for all
+22 × 22 pairs. An error in a single entry of J (the hardest kind to see through projections)
+that exceeds the tolerance escapes every pair with probability 4.1e-7; one of 1.5 times the
+tolerance, 6.4e-10 (the probability that r·max|g_a|·max|h_b| ≤ 1 for 22 + 22 standard normals)."""
+
+DEFAULT_SEED = 0
+
+
+class GradcheckError(AssertionError):
+    """Backprop and central differences disagree; pytest reports it as a failed check."""
+
+
+def gradcheck(
+    fn,
+    inputs,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    fast_mode=False,
+    raise_exception=True,
+    seed=None,
+):
+    """Check the gradients backprop gives for fn against central differences; True if they agree.
+
+    fn takes the inputs (tensors; arrays are passed as constants) and returns a tensor of any
+    shape. Every input with requires_grad=True is checked, on float64 copies whatever its
+    dtype, so float32 code is checked without rounding false alarms. An entry passes when
+    |analytical - numerical| <= atol + rtol·|numerical|.
+
+    - Full mode: every entry of the Jacobian d(output)/d(input), backprop row by row, central
+      differences (f(x+eps) - f(x-eps)) / 2eps element by element.
+    - fast_mode=True: uᵀJv from both sides for PROJECTIONS random Gaussian vectors u and v each
+      (every pair compared): a constant number of evaluations whatever the sizes. The vectors
+      come from `seed` (default 0), so a check is repeatable. It sees J as a whole: an error far
+      smaller than rtol times J's overall size can hide; full mode checks every entry.
+
+    On disagreement, raises GradcheckError naming the input, the worst entry, both values and
+    the tolerance, or returns False if raise_exception=False.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    xs = tuple(_float64_copy(x) for x in inputs)
+    checked = [i for i, x in enumerate(xs) if x.requires_grad]
+    if not checked:
+        raise ValueError(
+            "gradcheck: none of the inputs requires a gradient, so there is nothing to check; "
+            "make the ones to check with requires_grad=True"
+        )
+    out = fn(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, it returned {type(out).__name__}")
+    if not np.all(np.isfinite(out.data)):
+        raise ValueError(
+            "gradcheck: fn's output is not finite (NaN or inf) at the checked point, so no "
+            "derivative can be compared there; check at another point"
+        )
+    check = _fast if fast_mode else _full
+    try:
+        problem = check(fn, xs, out, checked, eps, atol, rtol, seed)
+    except GradcheckError as error:
+        problem = str(error)
+    if problem is None:
+        return True
+    if raise_exception:
+        raise GradcheckError(problem)
+    return False
+
+
+def _float64_copy(x):
+    if not isinstance(x, Tensor):
+        x = Tensor(x)
+    if x.dtype.kind == "f":
+        return Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad)
+    return Tensor(x.data.copy())
+
+
+def _evaluate(fn, xs):
+    """fn's output as a flat float64 copy (a view, as reshape gives, would follow later moves)."""
+    with no_grad():
+        out = fn(*xs)
+    return np.array(out.data, dtype=np.float64).reshape(-1)
+
+
+def _vjp(out, u, wrt):
+    """uᵀJ for each tensor in wrt, by backprop (zeros where the output does not depend on it)."""
+    try:
+        grads = (
+            _backprop(out, u, retain_graph=True, wrt=wrt)
+            if out.requires_grad
+            else [None] * len(wrt)
+        )
+    except ValueError as error:  # a backward rule returned the wrong shape or count
+        raise GradcheckError(f"gradcheck: backprop failed: {error}") from error
+    return [np.zeros(x.shape) if g is None else g for x, g in zip(wrt, grads)]
+
+
+def _difference(fn, xs, move):
+    """(f(x + h) - f(x - h)) / 2, where move(s) sets the inputs to x + s·h in place; x is restored
+    exactly (s = 0) whatever happens."""
+    try:
+        move(1.0)
+        plus = _evaluate(fn, xs)
+        move(-1.0)
+        minus = _evaluate(fn, xs)
+    finally:
+        move(0.0)
+    return (plus - minus) / 2
+
+
+def _worst(analytical, numerical, atol, rtol):
+    """Index of the entry that most exceeds its tolerance, or None when all are within it."""
+    excess = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
+    if excess.size == 0:
+        return None
+    worst = _index(np.argmax(excess), excess.shape)
+    return None if excess[worst] <= 0 else worst
+
+
+def _index(flat, shape):
+    """A flat index as a tuple of plain ints, for messages."""
+    return tuple(int(i) for i in np.unravel_index(flat, shape))
+
+
+def _report(where, a, n, atol, rtol, bad, total):
+    return (
+        f"gradcheck: {where}: analytical {a:.8g}, numerical {n:.8g}, |difference| "
+        f"{abs(a - n):.3g} > atol + rtol·|numerical| = {atol + rtol * abs(n):.3g} "
+        f"({bad} of {total} compared values disagree)"
+    )
+
+
+def _full(fn, xs, out, checked, eps, atol, rtol, seed):
+    wrt = [xs[i] for i in checked]
+    jacobians = [np.zeros((out.size, x.size)) for x in wrt]
+    for j in range(out.size):
+        u = np.zeros(out.size)
+        u[j] = 1.0
+        for jac, g in zip(jacobians, _vjp(out, u.reshape(out.shape), wrt)):
+            jac[j] = g.reshape(-1)
+    for i, x, analytical in zip(checked, wrt, jacobians):
+        numerical = np.empty_like(analytical)
+        flat = x.data.reshape(-1)  # a view: x.data is our own contiguous copy
+        for k in range(x.size):
+            original = flat[k]
+
+            def move(s, flat=flat, k=k, original=original):
+                flat[k] = original + s * eps
+
+            numerical[:, k] = _difference(fn, xs, move) / eps
+        worst = _worst(analytical, numerical, atol, rtol)
+        if worst is not None:
+            j, k = worst
+            where = f"input {i} (shape {x.shape}), element {_index(k, x.shape)}"
+            if out.size > 1:
+                where += f", output element {_index(j, out.shape)}"
+            a, n = analytical[j, k], numerical[j, k]
+            bad = int(np.sum(np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)))
+            return _report(where, a, n, atol, rtol, bad, analytical.size)
+    return None
+
+
+def _fast(fn, xs, out, checked, eps, atol, rtol, seed):
+    rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
+    wrt = [xs[i] for i in checked]
+    us = rng.standard_normal((PROJECTIONS, *out.shape))
+    vs = [rng.standard_normal((PROJECTIONS, *x.shape)) for x in wrt]
+    # analytical[i][a, b] = (Jᵢᵀ u_a) · v_b, one backward pass per u for all inputs at once
+    analytical = [np.empty((PROJECTIONS, PROJECTIONS)) for _ in wrt]
+    for a, u in enumerate(us):
+        for proj, g, v in zip(analytical, _vjp(out, u, wrt), vs):
+            proj[a] = v.reshape(PROJECTIONS, -1) @ g.reshape(-1)
+    # all inputs moved together first: 2·PROJECTIONS evaluations for the whole check
+    if _worst(sum(analytical), _projected(fn, xs, wrt, us, vs, eps), atol, rtol) is None:
+        return None
+    for i, x, proj, v in zip(checked, wrt, analytical, vs):  # name the input at fault
+        numerical = _projected(fn, xs, [x], us, [v], eps)
+        worst = _worst(proj, numerical, atol, rtol)
+        if worst is not None:
+            bad = int(np.sum(np.abs(proj - numerical) > atol + rtol * np.abs(numerical)))
+            where = f"input {i} (shape {x.shape}), random projection uᵀJv {worst} (fast mode)"
+            return _report(where, proj[worst], numerical[worst], atol, rtol, bad, proj.size)
+    return "gradcheck: the inputs' gradients disagree with central differences taken together"
+
+
+def _projected(fn, xs, wrt, us, vs, eps):
+    """[a, b] = u_a · (f(x + eps·v_b) - f(x - eps·v_b)) / 2eps, moving the tensors in wrt."""
+    originals = [x.data.copy() for x in wrt]
+    columns = []
+    for b in range(PROJECTIONS):
+
+        def move(s, b=b):
+            for x, x0, v in zip(wrt, originals, vs):
+                x.data[...] = x0 + (s * eps) * v[b]
+
+        columns.append(us.reshape(PROJECTIONS, -1) @ _difference(fn, xs, move) / eps)
+    return np.stack(columns, axis=1)
+
+
+class GradientDifference(NamedTuple):
+    """How far backprop is from numerical differentiation for one parameter."""
+
+    max_abs: float  # max |backprop - numerical|
+    max_rel: float  # max |backprop - numerical| / max(|backprop|, |numerical|)
+    mean_abs: float  # mean |backprop - numerical|: the figure the book's gradient_check prints
+
+
+def check_gradients(network, x, t):
+    """The book's gradient_check.py (5.7.3) in one call, for any object with `params`,
+    `gradient(x, t)` (backprop) and `numerical_gradient(x, t)`, like the book's TwoLayerNet.
+
+    Returns {parameter name: GradientDifference}.
+    """
+    numerical = network.numerical_gradient(x, t)
+    backprop = network.gradient(x, t)
+    report = {}
+    for key in network.params:
+        a = np.asarray(backprop[key], dtype=np.float64)
+        n = np.asarray(numerical[key], dtype=np.float64)
+        if a.shape != n.shape:
+            raise ValueError(
+                f"check_gradients: gradient({key}) has shape {a.shape}, but "
+                f"numerical_gradient({key}) has shape {n.shape}"
+            )
+        diff = np.abs(a - n)
+        scale = np.maximum(np.abs(a), np.abs(n))
+        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
+        report[key] = GradientDifference(
+            float(diff.max(initial=0)), float(rel.max(initial=0)), float(diff.mean())
+        )
+    return report
