@@ -71,6 +71,19 @@ def test_an_integer_tensor_cannot_require_gradients():
         t.requires_grad = True
 
 
+def test_conversions_learners_reach_for():
+    t = Tensor([1.0, 2.0])
+    assert [x.item() for x in t] == [1.0, 2.0]
+    assert float(Tensor([[2.5]])) == 2.5
+    np.testing.assert_array_equal(np.asarray(t), [1.0, 2.0])
+    assert np.asarray(t).dtype == np.float64
+    assert bool(Tensor([0.0])) is False and bool(Tensor(3.0)) is True
+    with pytest.raises(ValueError, match="truth value of a tensor with 2 elements is ambiguous"):
+        bool(t)
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(1.0))
+
+
 def test_detach_shares_data_but_leaves_the_graph():
     x = Tensor([1.0, 2.0], requires_grad=True)
     d = (x * 3).detach()
@@ -173,6 +186,31 @@ def test_leaf_gradients_do_not_share_memory():
     (x + y).reshape(3, 1).sum().backward()  # Add hands the same array to both inputs
     x.grad[0] = 99.0
     np.testing.assert_array_equal(y.grad, [1.0, 1.0, 1.0])
+
+
+class BookRelu(Function):
+    """The book's Relu, whose backward zeroes dout in place."""
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = x.copy()
+        out[self.mask] = 0
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        return dout
+
+
+def test_a_backward_rule_writing_into_dout_does_not_touch_other_gradients():
+    a = Tensor([-1.0, 2.0, -3.0], requires_grad=True)
+    b = Tensor([1.0, 1.0, 1.0], requires_grad=True)
+    (BookRelu()(a) + b).backward(np.ones(3))  # Add hands one array to both inputs
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(a.grad, [0.0, 1.0, 0.0])
+    x = Tensor([-1.0, 2.0], requires_grad=True)
+    BookRelu()(x).sum().backward()  # sum's gradient is a read-only broadcast view
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
 
 
 def test_retain_grad_keeps_an_intermediate_gradient():

@@ -95,6 +95,28 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor; use .item()")
+        return (self[i] for i in range(len(self.data)))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use (t.data != 0).any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(tensor): the values as an array, outside the graph."""
+        if copy:
+            return np.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
     def numpy(self):
         """The underlying array (shared, not copied)."""
         return self.data
@@ -246,10 +268,12 @@ class Function:
     Layers holding weights list them in `param_names` (Affine: "W", "b"); the weights become
     extra inputs of the node and their gradients are read from "d" + name (dW, db) after
     backward, as in the book. Trailing inputs that never need a gradient (labels) may be left
-    out of backward's result. backward must not modify dout in place.
+    out of backward's result. backward may write into dout (the book's Relu does): a rule
+    defined outside this library gets its own copy, as one array may feed several nodes.
     """
 
     param_names = ()
+    _shares_dout = False
     needs_input_grad = None  # set on each node: which inputs want a gradient (None: all)
     inputs = ()  # set on each node: the input tensors; None once the graph is freed
 
@@ -258,6 +282,11 @@ class Function:
 
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} must define backward(self, dout)")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the library's own rules never write into dout, so they can share it without a copy
+        cls._shares_dout = cls.__module__.startswith("tinygrad_ko.")
 
     def needs_grad(self, i):
         """Whether input i wants a gradient; always true when used the book's way."""
@@ -288,7 +317,7 @@ class Function:
 
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
-        grads = self.backward(dout)
+        grads = self.backward(dout if self._shares_dout else np.array(dout))
         grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
         n_args = len(self.inputs) - len(self.param_names)
         left_out = self.inputs[len(grads) : n_args]
