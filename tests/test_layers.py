@@ -254,3 +254,45 @@ def test_affine_with_a_mismatched_weight_names_the_shapes():
         ValueError, match=r"Affine: input of shape \(2, 3\) has 3 features.*\(4, 5\)"
     ):
         Affine(np.ones((4, 5)), np.zeros(5)).forward(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("layer", "forward_args", "bad_dout", "shape"),
+    [
+        (ReLU(), (np.ones(3),), np.ones((2, 1)), r"\(3,\)"),
+        (Sigmoid(), (np.ones(3),), np.ones((2, 1)), r"\(3,\)"),
+        (Affine(np.ones((3, 5)), np.zeros(5)), (np.ones((2, 3)),), np.ones(5), r"\(2, 5\)"),
+        (SoftmaxWithLoss(), (np.ones((2, 3)), np.array([0, 1])), np.ones(2), r"\(\)"),
+    ],
+)
+def test_a_book_mode_dout_of_the_wrong_shape_is_an_error(layer, forward_args, bad_dout, shape):
+    layer.forward(*forward_args)
+    name = type(layer).__name__
+    with pytest.raises(ValueError, match=rf"{name}.backward: dout has shape .*had shape {shape}"):
+        layer.backward(bad_dout)
+
+
+@pytest.mark.parametrize("layer", [ReLU(), Sigmoid(), Affine(np.ones((2, 2)), np.zeros(2))])
+def test_backward_before_forward_says_so(layer):
+    with pytest.raises(RuntimeError, match=r"\.backward: call forward first"):
+        layer.backward(np.ones(2))
+    with pytest.raises(RuntimeError, match=r"SoftmaxWithLoss\.backward: call forward first"):
+        SoftmaxWithLoss().backward()
+
+
+def test_book_layers_take_lists_and_refuse_scalars():
+    np.testing.assert_array_equal(ReLU().forward([-1.0, 2.0]), [0.0, 2.0])
+    np.testing.assert_array_equal(Affine([[1.0], [2.0]], [0.5]).forward([[1.0, 1.0]]), [[3.5]])
+    with pytest.raises(ValueError, match="Affine: the input is a scalar"):
+        Affine(np.ones((1, 1)), np.zeros(1)).forward(np.array(1.0))
+
+
+def test_integer_scores_give_the_same_loss_as_float_scores():
+    scores, t = np.array([[1, 2, 3]]), np.array([0])
+    assert SoftmaxWithLoss().forward(scores, t) == SoftmaxWithLoss().forward(scores * 1.0, t)
+
+
+def test_targets_that_require_a_gradient_are_refused_at_the_call():
+    t = Tensor(np.eye(3)[[0, 1]], requires_grad=True)
+    with pytest.raises(ValueError, match=r"the targets t require a gradient.*t\.detach\(\)"):
+        SoftmaxWithLoss()(Tensor(np.zeros((2, 3)), requires_grad=True), t)

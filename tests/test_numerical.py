@@ -57,6 +57,11 @@ def test_gradient_descent_can_return_the_path():
     np.testing.assert_allclose(path[1], [-3.0 * 0.8, 4.0 * 0.8])  # x - 0.1·2x
 
 
+def test_gradient_descent_keeps_a_float_dtype():
+    assert gradient_descent(function_2, np.float32([1.0, 2.0]), step_num=1).dtype == np.float32
+    assert gradient_descent(function_2, [1, 2], step_num=1).dtype == np.float64
+
+
 def test_numerical_gradient_perturbs_x_in_place_for_the_books_idiom():
     W = np.array([[0.5, -1.0], [2.0, 0.25]])
     x = np.array([0.6, 0.9])

@@ -24,6 +24,7 @@ from strategies import (
 from tinygrad_ko import Tensor, gradcheck
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 from tinygrad_ko.ops import unbroadcast
+from tinygrad_ko.tensor import _graph_order
 
 
 class Example(NamedTuple):
@@ -113,10 +114,14 @@ def reshape(draw):
 @st.composite
 def affine(draw):
     n, d, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    sample = draw(st.sampled_from([(d,), (2, 2, d)]))  # flat samples, or samples flattened
-    x, W, b = draw(arrays((n, *sample))), draw(arrays((int(np.prod(sample)), m))), draw(arrays(m))
+    # a batch of flat samples, a batch of samples to flatten, or one sample without a batch
+    x_shape = draw(st.sampled_from([(n, d), (n, 2, d), (d,)]))
+    x, W = draw(arrays(x_shape)), draw(arrays((int(np.prod(x_shape[1:] or x_shape)), m)))
+    b = draw(arrays(m))
     return Example(
-        lambda x, W, b: Affine(W, b)(x), lambda x, W, b: x.reshape(n, -1) @ W + b, (x, W, b)
+        lambda x, W, b: Affine(W, b)(x),
+        lambda x, W, b: (x.reshape(n, -1) if x.ndim > 1 else x) @ W + b,
+        (x, W, b),
     )
 
 
@@ -158,7 +163,9 @@ TABLE = {
     ".T": row(lambda a: a.T, np.transpose, one()),
     "getitem": getitem(),
     "ReLU": row(lambda a: ReLU()(a), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
+    ".relu()": row(lambda a: a.relu(), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
     "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
+    ".sigmoid()": row(lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), one()),
     "Affine": affine(),
     "SoftmaxWithLoss": softmax_with_loss(),
 }
@@ -188,6 +195,20 @@ def test_float32_in_float32_out(name, data):
         assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
 
 
+@pytest.mark.parametrize("name", TABLE)
+@given(data=st.data())
+@settings(max_examples=10)
+def test_no_gradient_is_computed_for_an_input_that_needs_none(name, data):
+    example = data.draw(TABLE[name])
+    for wanted in range(len(example.arrays)):
+        tensors = [Tensor(a, requires_grad=i == wanted) for i, a in enumerate(example.arrays)]
+        out = example.fn(*tensors)
+        for t in _graph_order(out):
+            node = t._creator
+            grads = node._input_grads(np.ones(t.shape))
+            assert [g is not None for g in grads] == [x.requires_grad for x in node.inputs]
+
+
 @given(broadcastable())
 def test_unbroadcast_sums_the_copies_of_a_broadcast_input(pair):
     a, b = pair
@@ -215,14 +236,27 @@ def test_elementwise_op_on_shapes_that_do_not_broadcast_names_both(op):
 def test_axis_out_of_range_names_the_op():
     with pytest.raises(ValueError, match="sum: axis 2 is out of range"):
         Tensor(np.ones((2, 3))).sum(axis=2)
-    with pytest.raises(ValueError, match="transpose: axes"):
+    with pytest.raises(ValueError, match=r"transpose: axis \(0, 0\) names the same axis twice"):
         Tensor(np.ones((2, 3))).transpose(0, 0)
+    with pytest.raises(ValueError, match=r"transpose: axes \(1, 0, 2\) are not a permutation"):
+        Tensor(np.ones((2, 3))).transpose(1, 0, 2)
+    with pytest.raises(TypeError, match="sum: axis must be None, an int or a tuple of ints"):
+        Tensor(np.ones((2, 3))).sum(axis=1.0)
 
 
 def test_max_splits_the_gradient_evenly_among_ties():
     x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
     x.max().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+
+
+def test_power_at_zero_takes_the_limits_pytorch_takes():
+    a, b = Tensor([0.0, 2.0], requires_grad=True), Tensor(2.0, requires_grad=True)
+    (a**b).sum().backward()
+    assert b.grad == pytest.approx(4 * np.log(2))  # 0² contributes 0·log 0 → 0
+    x = Tensor([0.0, 3.0], requires_grad=True)
+    (x**0).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])  # 0·0⁻¹ → 0
 
 
 def test_power_with_a_number_exponent_takes_no_log_of_a_negative_base():

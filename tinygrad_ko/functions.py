@@ -74,9 +74,11 @@ def cross_entropy_error(y, t):
 
 
 def as_batch(op, y, t):
-    """Scores y as a (batch, classes) array, with targets t that are either one-hot rows of the
-    same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
+    """Scores y as a (batch, classes) float array, with targets t that are either one-hot rows of
+    the same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
     y, t = np.asarray(y), np.asarray(t)
+    if y.dtype.kind != "f":
+        y = y.astype(np.float64)
     if y.ndim == 1:
         y, t = y[None], (t[None] if t.shape == y.shape else t.reshape(-1))
     if y.ndim != 2:

@@ -16,14 +16,32 @@ from tinygrad_ko.tensor import Function, Tensor
 __all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 
 
+def _dout(layer, dout):
+    """dout checked against the output forward made: the book's way, it comes from the caller."""
+    shape = getattr(layer, "out_shape", None)
+    if shape is None:
+        raise RuntimeError(
+            f"{type(layer).__name__}.backward: call forward first; backward uses what it saved"
+        )
+    dout = np.asarray(dout)
+    if dout.shape != shape:
+        raise ValueError(
+            f"{type(layer).__name__}.backward: dout has shape {dout.shape}, but forward's output "
+            f"had shape {shape}"
+        )
+    return dout
+
+
 class ReLU(Function):
     """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0."""
 
     def forward(self, x):
-        self.mask = x <= 0
+        x = np.asarray(x)
+        self.mask, self.out_shape = x <= 0, x.shape
         return np.maximum(x, 0)
 
     def backward(self, dout):
+        dout = _dout(self, dout)
         return np.where(self.mask, 0, dout)
 
 
@@ -35,10 +53,11 @@ class Sigmoid(Function):
 
     def forward(self, x):
         self.out = sigmoid(x)
+        self.out_shape = self.out.shape
         return self.out
 
     def backward(self, dout):
-        return dout * (1.0 - self.out) * self.out
+        return _dout(self, dout) * (1.0 - self.out) * self.out
 
 
 class Affine(Function):
@@ -55,7 +74,9 @@ class Affine(Function):
         self.b = b if isinstance(b, Tensor) else np.asarray(b)
 
     def forward(self, x):
-        W, b = self.W, self.b
+        W, b, x = self.W, self.b, np.asarray(x)
+        if x.ndim == 0:
+            raise ValueError("Affine: the input is a scalar; it must be a sample or a batch")
         self.x_shape = x.shape
         x = x.reshape(1 if x.ndim == 1 else x.shape[0], -1)
         if W.ndim != 2 or x.shape[1] != W.shape[0]:
@@ -69,12 +90,14 @@ class Affine(Function):
             )
         self.x = x
         out = x @ W + b
-        return out[0] if len(self.x_shape) == 1 else out
+        out = out[0] if len(self.x_shape) == 1 else out
+        self.out_shape = out.shape
+        return out
 
     def backward(self, dout):
-        dout = dout.reshape(self.x.shape[0], -1)
-        self.dW = self.x.T @ dout
-        self.db = unbroadcast(dout, self.b.shape)
+        dout = _dout(self, dout).reshape(self.x.shape[0], -1)
+        self.dW = self.x.T @ dout if self.needs_grad(1) else None
+        self.db = unbroadcast(dout, self.b.shape) if self.needs_grad(2) else None
         return (dout @ self.W.T).reshape(self.x_shape) if self.needs_grad(0) else None
 
 
@@ -87,8 +110,16 @@ class SoftmaxWithLoss(Function):
     logits of size 1e4. A 1-D x is a single sample.
     """
 
+    def __call__(self, x, t):
+        if isinstance(t, Tensor) and t.requires_grad:
+            raise ValueError(
+                "SoftmaxWithLoss: the targets t require a gradient, but the layer gives one only "
+                "for the scores x; pass t.detach()"
+            )
+        return super().__call__(x, t)
+
     def forward(self, x, t):
-        self.x_shape = x.shape
+        self.x_shape, self.out_shape = np.shape(x), ()
         x, t = as_batch("SoftmaxWithLoss", x, t)
         n = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)
@@ -102,6 +133,7 @@ class SoftmaxWithLoss(Function):
         return np.asarray(self.loss, dtype=x.dtype)
 
     def backward(self, dout=1):
+        dout = _dout(self, dout)
         n = self.y.shape[0]
         if self.t.shape == self.y.shape:
             dx = self.y - self.t

@@ -65,12 +65,14 @@ def _scalar(value):
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100, return_path=False):
     """Gradient descent x ← x - lr·∇f(x) for step_num steps (4.4.1, eq. 4.7), with the
-    gradient taken numerically. init_x is not modified.
+    gradient taken numerically. init_x is not modified; x keeps its float dtype (float64 for
+    integer starting points).
 
     Returns the final x, or (x, path) with return_path=True, where path holds the
     step_num + 1 points visited, starting point included.
     """
-    x = np.array(init_x, dtype=np.float64)
+    x = np.array(init_x)
+    x = x if x.dtype.kind == "f" else x.astype(np.float64)
     path = [x.copy()]
     for _ in range(step_num):
         x -= lr * numerical_gradient(f, x)

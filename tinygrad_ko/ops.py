@@ -41,10 +41,17 @@ def _axes(op, axis, ndim):
     """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    if not isinstance(axes, (tuple, list)) or not all(
+        isinstance(a, (int, np.integer)) for a in axes
+    ):
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
     if any(not -ndim <= a < ndim for a in axes):
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % ndim for a in axes))
+    normalized = sorted(a % ndim for a in axes)
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis {axis} names the same axis twice")
+    return tuple(normalized)
 
 
 # --- elementwise ops of two inputs: + - * / ** ----------------------------------------------
@@ -57,7 +64,10 @@ class Add(Function):
         return a + b
 
     def backward(self, dout):
-        return unbroadcast(dout, self.a_shape), unbroadcast(dout, self.b_shape)
+        return (
+            unbroadcast(dout, self.a_shape) if self.needs_grad(0) else None,
+            unbroadcast(dout, self.b_shape) if self.needs_grad(1) else None,
+        )
 
 
 class Sub(Function):
@@ -67,7 +77,10 @@ class Sub(Function):
         return a - b
 
     def backward(self, dout):
-        return unbroadcast(dout, self.a_shape), unbroadcast(-dout, self.b_shape)
+        return (
+            unbroadcast(dout, self.a_shape) if self.needs_grad(0) else None,
+            unbroadcast(-dout, self.b_shape) if self.needs_grad(1) else None,
+        )
 
 
 class Mul(Function):
@@ -99,7 +112,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    """a ** b: d/da = b·a^(b-1), d/db = a^b·log a (the latter only when b needs a gradient)."""
+    """a ** b: d/da = b·a^(b-1), d/db = a^b·log a, each taken as 0 where it is 0·∞ and the
+    limit is 0 (b = 0 for the first; a = 0 with b >= 0 for the second), as PyTorch does."""
 
     def forward(self, a, b):
         _broadcast_check("pow", a, b)
@@ -109,10 +123,16 @@ class Pow(Function):
 
     def backward(self, dout):
         a, b = self.a, self.b
-        return (
-            unbroadcast(dout * b * a ** (b - 1), a.shape) if self.needs_grad(0) else None,
-            unbroadcast(dout * self.out * np.log(a), b.shape) if self.needs_grad(1) else None,
-        )
+        da = db = None
+        if self.needs_grad(0):
+            da = unbroadcast(
+                dout * np.where(b == 0, 0, b * a ** np.where(b == 0, 1, b - 1)), a.shape
+            )
+        if self.needs_grad(1):
+            zero_base = (a == 0) & (b >= 0)
+            log_a = np.log(np.where(zero_base, 1, a))
+            db = unbroadcast(dout * np.where(zero_base, 0, self.out * log_a), b.shape)
+        return da, db
 
 
 class MatMul(Function):
@@ -298,15 +318,14 @@ class Transpose(Function):
     def forward(self, x):
         if self.axes is None:
             self.perm = tuple(reversed(range(x.ndim)))
-        elif len(self.axes) != x.ndim or _axes("transpose", self.axes, x.ndim) != tuple(
-            range(x.ndim)
-        ):
+        elif len(self.axes) != x.ndim:
             raise ValueError(
                 f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of a "
                 f"tensor of shape {x.shape}"
             )
         else:
             self.perm = tuple(a % x.ndim for a in self.axes)
+            _axes("transpose", self.axes, x.ndim)  # in range, ints, no repeats
         return x.transpose(self.perm)
 
     def backward(self, dout):
