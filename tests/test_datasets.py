@@ -1,0 +1,231 @@
+"""The MNIST loader: the book's shapes, verification of every file, downloads that never leave
+a broken file behind. Real MNIST comes from $TINYGRAD_KO_DATA; small files are made here."""
+
+import gzip
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mnist_files import idx_bytes, small_mnist, write
+
+from tinygrad_ko import datasets
+from tinygrad_ko.datasets import load_mnist, mnist_dir
+
+# --- the real data ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return load_mnist()
+
+
+def test_real_mnist_has_the_books_shapes_and_values(mnist):
+    (x_train, t_train), (x_test, t_test) = mnist
+    assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
+    assert x_train.dtype == np.float32 and x_train.min() == 0.0 and x_train.max() == 1.0
+    assert t_train.shape == (60000,) and t_train.dtype == np.int64
+    assert t_train[:5].tolist() == [5, 0, 4, 1, 9] and t_test[:3].tolist() == [7, 2, 1]
+    assert np.bincount(t_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_real_mnist_options():
+    (x, t), (x_test, _) = load_mnist(normalize=False, flatten=False, one_hot_label=True)
+    assert x.shape == (60000, 1, 28, 28) and x.dtype == np.uint8 and x.max() == 255
+    assert x_test.shape == (10000, 1, 28, 28)
+    assert t.shape == (60000, 10) and np.all(t.sum(axis=1) == 1) and t[0].argmax() == 5
+    (x64, _), _ = load_mnist(dtype=np.float64)
+    assert x64.dtype == np.float64
+    np.testing.assert_allclose(x64[0], x[0].reshape(-1) / 255)
+
+
+def test_the_checksums_are_the_ones_shipped_with_the_data():
+    sums = Path(mnist_dir()) / "SHA256SUMS"
+    shipped = dict(line.split()[::-1] for line in sums.read_text().splitlines())
+    assert {f"{k}.gz": v for k, v in shipped.items()} == datasets.SHA256
+
+
+# --- where it looks --------------------------------------------------------------------------
+
+
+def test_it_looks_in_data_dir_then_the_environment_then_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert mnist_dir(tmp_path / "given") == tmp_path / "given"
+    assert mnist_dir() == tmp_path / "env" / "mnist"
+    monkeypatch.delenv("TINYGRAD_KO_DATA")
+    assert mnist_dir() == tmp_path / "cache" / "tinygrad_ko" / "mnist"
+
+
+def test_small_files_load_with_the_right_values(tmp_path, monkeypatch):
+    files, images, labels = small_mnist(np.random.default_rng(0))
+    write(tmp_path, files, monkeypatch)
+    (x, t), (x_test, t_test) = load_mnist(data_dir=tmp_path)
+    np.testing.assert_array_equal(x, images["train"].reshape(20, 784).astype(np.float32) / 255)
+    np.testing.assert_array_equal(t, labels["train"])
+    np.testing.assert_array_equal(t_test, labels["t10k"])
+    assert x_test.shape == (10, 784)
+
+
+# --- bad files: a clear error naming the file ------------------------------------------------
+
+
+def corrupt(name, how):
+    def change(files):
+        payload = bytearray(files[name])
+        if how == "truncated":
+            del payload[-100:]
+        elif how == "bit flipped":
+            payload[-1] ^= 0x10
+        return bytes(payload)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("name", "how", "message"),
+    [
+        ("train-images-idx3-ubyte.gz", "truncated", "SHA-256"),
+        ("t10k-labels-idx1-ubyte.gz", "bit flipped", "SHA-256"),
+    ],
+)
+def test_a_damaged_file_is_named(tmp_path, monkeypatch, name, how, message):
+    files, _, _ = small_mnist(np.random.default_rng(1))
+    write(tmp_path, files, monkeypatch)
+    (tmp_path / name).write_bytes(gzip.compress(corrupt(name, how)(files)))
+    with pytest.raises(ValueError, match=rf"{tmp_path / name}.*{message}"):
+        load_mnist(data_dir=tmp_path)
+
+
+def test_a_gzip_cut_short_is_named(tmp_path, monkeypatch):
+    files, _, _ = small_mnist(np.random.default_rng(2))
+    write(tmp_path, files, monkeypatch)
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:-30])
+    with pytest.raises(ValueError, match=rf"{path} is not a complete gzip file"):
+        load_mnist(data_dir=tmp_path)
+
+
+def header_case(rng, name):
+    """Files whose checksums match but whose IDX headers are wrong."""
+    files, _, labels = small_mnist(rng)
+    if name == "wrong magic":  # a labels file under the images name
+        files["train-images-idx3-ubyte.gz"] = files["train-labels-idx1-ubyte.gz"]
+        return files, r"train-images-idx3-ubyte.gz has IDX magic number 2049 \(labels\)"
+    if name == "wrong count":  # the header promises 21 images, the file holds 20
+        payload = bytearray(files["train-images-idx3-ubyte.gz"])
+        payload[4:8] = (21).to_bytes(4, "big")
+        files["train-images-idx3-ubyte.gz"] = bytes(payload)
+        return files, "declares 21 x 28 x 28 = 16464 bytes of data but holds 15680"
+    # labels and images that do not belong together
+    files["t10k-labels-idx1-ubyte.gz"] = idx_bytes(labels["t10k"][:7], datasets.LABELS_MAGIC)
+    return files, "10 t10k images but 7 t10k labels"
+
+
+@pytest.mark.parametrize("case", ["wrong magic", "wrong count", "counts disagree"])
+def test_a_file_with_a_wrong_header_is_named(tmp_path, monkeypatch, case):
+    files, message = header_case(np.random.default_rng(3), case)
+    write(tmp_path, files, monkeypatch)
+    with pytest.raises(ValueError, match=message):
+        load_mnist(data_dir=tmp_path)
+
+
+# --- downloading -----------------------------------------------------------------------------
+
+
+class Mirror:
+    """A local HTTP server holding {name: bytes}; `broken` names get cut short mid-transfer."""
+
+    def __init__(self, files, broken=()):
+        self.files, self.broken, self.requests = files, set(broken), []
+        mirror = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                mirror.requests.append(name)
+                if name not in mirror.files:
+                    self.send_error(404)
+                    return
+                body = mirror.files[name]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if name in mirror.broken else body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/mnist/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("TINYGRAD_KO_DATA")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "tinygrad_ko" / "mnist"
+
+
+@pytest.fixture
+def small(monkeypatch):
+    files, _, labels = small_mnist(np.random.default_rng(4))
+    for name, payload in files.items():
+        monkeypatch.setitem(datasets.SHA256, name, hashlib.sha256(payload).hexdigest())
+    return {name: gzip.compress(payload) for name, payload in files.items()}, labels
+
+
+def test_missing_files_are_downloaded_verified_and_kept_in_the_cache(cache, small, monkeypatch):
+    gz, labels = small
+    empty, full = Mirror({}), Mirror(gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [empty.url, full.url])  # the first has nothing
+    try:
+        (_, t), _ = load_mnist()
+        np.testing.assert_array_equal(t, labels["train"])
+        assert sorted(p.name for p in cache.iterdir()) == sorted(gz)  # and no .part files
+        requests = len(full.requests)
+        load_mnist()  # the second time, from the cache
+        assert len(full.requests) == requests == 4
+    finally:
+        empty.close()
+        full.close()
+
+
+@pytest.mark.parametrize("broken", ["cut short", "corrupted"])
+def test_a_bad_download_caches_nothing_and_keeps_earlier_files(cache, small, monkeypatch, broken):
+    gz, _ = small
+    served = dict(gz)
+    name = "t10k-images-idx3-ubyte.gz"
+    if broken == "corrupted":
+        served[name] = gzip.compress(b"\0" * 100)
+    mirror = Mirror(served, broken=[name] if broken == "cut short" else [])
+    monkeypatch.setattr(datasets, "MIRRORS", [mirror.url])
+    cache.mkdir(parents=True)
+    good = cache / "train-images-idx3-ubyte.gz"
+    good.write_bytes(gz[good.name])
+    try:
+        with pytest.raises(FileNotFoundError, match=rf"{name}.*downloading failed"):
+            load_mnist()
+    finally:
+        mirror.close()
+    left = sorted(p.name for p in cache.iterdir())
+    assert name not in left and not any(n.endswith(".part") for n in left)
+    assert good.read_bytes() == gz[good.name]  # the earlier good file is untouched
+
+
+def test_offline_it_fails_at_once_saying_where_it_looked_and_what_to_do(tmp_path):
+    folder = tmp_path / "nowhere" / "mnist"
+    with pytest.raises(FileNotFoundError) as failure:
+        load_mnist(data_dir=folder)
+    message = str(failure.value)
+    assert f"not found in {folder} (data_dir)" in message
+    assert "data_dir=FOLDER" in message and "TINYGRAD_KO_DATA" in message
+    assert "127.0.0.1:9" in message  # each mirror tried, with its error
+    assert not (tmp_path / "nowhere").exists()  # the folders made for the download are gone
