@@ -1,0 +1,168 @@
+"""TwoLayerNet: the book's interface, the graph interface, and files that round-trip safely."""
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_ko import Tensor, check_gradients
+from tinygrad_ko.models import TwoLayerNet
+
+
+def data(rng, n=8, inputs=6, classes=3):
+    return rng.standard_normal((n, inputs)).astype(np.float32), rng.integers(0, classes, n)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_it_has_the_books_parameters(activation, dtype):
+    net = TwoLayerNet(784, 50, 10, activation=activation, dtype=dtype, seed=0)
+    assert list(net.params) == ["W1", "b1", "W2", "b2"]
+    assert [p.shape for p in net.params.values()] == [(784, 50), (50,), (50, 10), (10,)]
+    assert all(p.dtype == dtype for p in net.params.values())
+    assert abs(net.params["W1"].std() - 0.01) < 0.001 and not net.params["b1"].any()
+    same = TwoLayerNet(784, 50, 10, activation=activation, dtype=dtype, seed=0)
+    np.testing.assert_array_equal(same.params["W1"], net.params["W1"])
+
+
+def test_an_unknown_activation_is_an_error():
+    with pytest.raises(ValueError, match=r"activation must be one of \['sigmoid', 'relu'\]"):
+        TwoLayerNet(4, 3, 2, activation="tanh")
+
+
+@settings(max_examples=10)
+@given(seed=st.integers(0, 1000), activation=st.sampled_from(["sigmoid", "relu"]))
+def test_backprop_matches_numerical_gradient_for_a_float32_net(seed, activation):
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, activation=activation, seed=seed)
+    x, t = data(rng)
+    numerical = net.numerical_gradient(x, t)
+    assert all(g.dtype == np.float64 for g in numerical.values())
+    for key, diff in check_gradients(net, x, t).items():
+        scale = np.abs(numerical[key]).max()
+        assert diff.max_abs <= 1e-4 * max(scale, 1e-3), key  # float32 backprop vs float64
+
+
+def test_predict_loss_and_accuracy_the_books_way():
+    rng = np.random.default_rng(1)
+    net = TwoLayerNet(6, 5, 3, seed=1)
+    x, t = data(rng)
+    scores = net.predict(x)
+    assert scores.shape == (8, 3) and isinstance(scores, np.ndarray)
+    loss = net.loss(x, t)
+    assert isinstance(loss, float) and loss == pytest.approx(np.log(3), abs=0.01)  # near uniform
+    expected = np.mean(scores.argmax(axis=1) == t)
+    assert net.accuracy(x, t) == expected == net.accuracy(x, np.eye(3)[t])
+
+
+def test_forward_is_a_graph_whose_backward_fills_the_parameters():
+    rng = np.random.default_rng(2)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=2)
+    x, t = data(rng)
+    book = net.gradient(x, t)
+    book = {k: g.copy() for k, g in book.items()}
+    for p in net.parameters():
+        p.grad = None
+    loss = net.forward(Tensor(x), Tensor(t))
+    assert isinstance(loss, Tensor) and loss.shape == ()
+    loss.backward()
+    for (key, g), p in zip(book.items(), net.parameters()):
+        np.testing.assert_array_equal(p.grad, g, err_msg=key)
+
+
+def test_parameters_share_memory_with_params():
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    for array, tensor in zip(net.params.values(), net.parameters()):
+        assert tensor.data is array
+    net.params["W1"] -= 1.0  # the book's update, in place
+    net.params["b2"] = np.array([5.0, 6.0])  # and a plain assignment
+    W1, _, _, b2 = net.parameters()
+    np.testing.assert_array_equal(W1.data, net.params["W1"])
+    np.testing.assert_array_equal(b2.data, [5.0, 6.0])
+    with pytest.raises(ValueError, match=r"params\['b2'\]: the new value has shape \(3,\)"):
+        net.params["b2"] = np.zeros(3)
+
+
+def test_the_books_training_loop_runs_with_only_the_import_changed():
+    rng = np.random.default_rng(3)
+    x_train, t_train = rng.standard_normal((200, 6)).astype(np.float32), rng.integers(0, 3, 200)
+    t_train = (x_train[:, 0] > 0).astype(int) + (x_train[:, 1] > 0)  # learnable classes 0..2
+    network = TwoLayerNet(input_size=6, hidden_size=10, output_size=3, weight_init_std=0.5)
+    before = network.loss(x_train, t_train)
+    batches = np.random.default_rng(4)
+    for _ in range(300):
+        batch_mask = batches.choice(200, 20)
+        x_batch, t_batch = x_train[batch_mask], t_train[batch_mask]
+        grad = network.gradient(x_batch, t_batch)
+        for key in ("W1", "b1", "W2", "b2"):
+            network.params[key] -= 0.5 * grad[key]
+    assert network.loss(x_train, t_train) < 0.8 * before
+
+
+# --- files ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_save_and_load_give_the_same_predictions(tmp_path, activation, dtype):
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, activation=activation, dtype=dtype, seed=5)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    again = TwoLayerNet.load(path)
+    assert (again.sizes, again.activation, again.dtype) == ((6, 5, 3), activation, np.dtype(dtype))
+    x, _ = data(np.random.default_rng(6))
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))
+    assert list(tmp_path.iterdir()) == [path]  # nothing else left behind
+    with np.load(path, allow_pickle=False) as archive:  # readable without pickle
+        assert json.loads(str(archive["meta"]))["activation"] == activation
+
+
+def rewrite(path, **changes):
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = dict(archive)
+    arrays.update(changes)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"W3": np.zeros(2)}, r"holds arrays \['W1', 'W2', 'W3', 'b1', 'b2', 'meta'\]"),
+        ({"b2": None}, r"holds arrays \['W1', 'W2', 'b1', 'meta'\]"),
+        ({"W1": np.zeros((5, 6), np.float32)}, r"array W1 .* is float32 \(5, 6\).*\(6, 5\)"),
+        ({"b1": np.zeros(5, np.float64)}, r"array b1 .* is float64 \(5,\).*float32"),
+        ({"b1": np.array([None] * 5, dtype=object)}, "array b1 .* object array"),
+        ({"meta": np.array("not json")}, "no valid architecture record 'meta'"),
+        ({"meta": np.array(json.dumps({"sizes": [6, 5]}))}, "no valid architecture record"),
+    ],
+)
+def test_load_refuses_inconsistent_files_naming_the_array(tmp_path, changes, message):
+    path = tmp_path / "net.npz"
+    TwoLayerNet(6, 5, 3, seed=0).save(path)
+    rewrite(path, **changes)
+    with pytest.raises(ValueError, match=message):
+        TwoLayerNet.load(path)
+
+
+def test_load_refuses_a_pickle(tmp_path):
+    path = tmp_path / "net.pkl"
+    path.write_bytes(pickle.dumps({"W1": np.zeros(2)}))
+    with pytest.raises(ValueError, match=r"net.pkl is not an .npz archive .*pickle.*never loaded"):
+        TwoLayerNet.load(path)
+    np.save(tmp_path / "one.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="holds a single array"):
+        TwoLayerNet.load(tmp_path / "one.npy")
+
+
+def test_an_interrupted_save_leaves_no_file(tmp_path, monkeypatch):
+    def fail_halfway(f, **arrays):
+        f.write(b"PK half an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", fail_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        TwoLayerNet(4, 3, 2).save(tmp_path / "net.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,214 @@
+"""The two-layer network of chapters 4 and 5 (4.5.1, 5.7.2), built from the core's layers.
+
+It keeps the book's interface (params, predict, loss, accuracy, gradient, numerical_gradient),
+so the book's training scripts run with only the import changed, and adds the graph-mode
+interface of a PyTorch loop: forward(x, t) returns the loss as a Tensor, parameters() the
+weights, which share memory with params.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tinygrad_ko.files import atomic_write
+from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.numerical import numerical_gradient
+from tinygrad_ko.tensor import Tensor, no_grad
+
+__all__ = ["TwoLayerNet"]
+
+ACTIVATIONS = {"sigmoid": Sigmoid, "relu": ReLU}  # chapter 4 / chapter 5
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+class Params(dict):
+    """The book's params dict, whose arrays are the network's own: `params[k] -= lr * g` and
+    `params[k] = new_array` both change the weights the network computes with."""
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            raise KeyError(f"params: the network has no parameter {key!r}, only {list(self)}")
+        target = self[key]
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"params[{key!r}]: the new value has shape {value.shape}, the parameter "
+                f"{target.shape}"
+            )
+        if value is not target:
+            target[...] = value
+
+
+class TwoLayerNet:
+    """Affine → activation → Affine → SoftmaxWithLoss (4.5.1 with sigmoid, 5.7.2 with ReLU).
+
+    Weights start as weight_init_std · N(0, 1), biases at 0, drawn from `seed`.
+    """
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        output_size,
+        weight_init_std=0.01,
+        activation="sigmoid",
+        dtype=np.float32,
+        seed=None,
+    ):
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"TwoLayerNet: activation must be one of {list(ACTIVATIONS)}, got {activation!r}"
+            )
+        self.sizes = (int(input_size), int(hidden_size), int(output_size))
+        self.activation, self.dtype = activation, np.dtype(dtype)
+        rng = np.random.default_rng(seed)
+        shapes = {
+            "W1": (input_size, hidden_size),
+            "b1": (hidden_size,),
+            "W2": (hidden_size, output_size),
+            "b2": (output_size,),
+        }
+        self.params = Params(
+            {
+                k: (weight_init_std * rng.standard_normal(s)).astype(self.dtype)
+                if k.startswith("W")
+                else np.zeros(s, self.dtype)
+                for k, s in shapes.items()
+            }
+        )
+        self.tensors = {k: Tensor(v, requires_grad=True) for k, v in self.params.items()}
+        self.layers, self.last_layer = self._layers(self.tensors)
+
+    def _layers(self, p):
+        """The layers over weights p (tensors for the graph, arrays for the book's way)."""
+        hidden = [
+            Affine(p["W1"], p["b1"]),
+            ACTIVATIONS[self.activation](),
+            Affine(p["W2"], p["b2"]),
+        ]
+        return hidden, SoftmaxWithLoss()
+
+    # --- graph mode ------------------------------------------------------------------------------
+    def parameters(self):
+        """The weight tensors W1, b1, W2, b2 (they share memory with params)."""
+        return iter(self.tensors.values())
+
+    def scores(self, x):
+        """The scores before softmax, as a Tensor in the graph."""
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def forward(self, x, t):
+        """The mean cross-entropy loss on the batch (x, t), as a Tensor to call backward() on."""
+        return self.last_layer(self.scores(x), t)
+
+    # --- the book's interface -----------------------------------------------------------------
+    def predict(self, x):
+        """Scores (before softmax) as an array."""
+        with no_grad():
+            return self.scores(x).data
+
+    def loss(self, x, t):
+        with no_grad():
+            return float(self.forward(x, t).data)
+
+    def accuracy(self, x, t):
+        """Fraction of samples whose top score is the label (t: labels or one-hot rows)."""
+        t = np.asarray(t)
+        labels = t.argmax(axis=1) if t.ndim == 2 else t
+        return float(np.mean(self.predict(x).argmax(axis=1) == labels))
+
+    def gradient(self, x, t):
+        """dL/dparams by backprop, as a dict of arrays (5.7.2)."""
+        for p in self.tensors.values():
+            p.grad = None
+        self.forward(x, t).backward()
+        return {k: p.grad for k, p in self.tensors.items()}
+
+    def numerical_gradient(self, x, t):
+        """dL/dparams by central differences (4.4.2), in float64 whatever the network's dtype,
+        on copies of the weights, with no graph recorded."""
+        params = {k: v.astype(np.float64) for k, v in self.params.items()}
+        hidden, last = self._layers(params)
+        x = np.asarray(x, dtype=np.float64)
+
+        def loss(_):
+            h = x
+            for layer in hidden:
+                h = layer.forward(h)
+            return last.forward(h, t)
+
+        return {k: numerical_gradient(loss, p) for k, p in params.items()}
+
+    # --- files ---------------------------------------------------------------------------------
+    def save(self, path):
+        """Write W1 b1 W2 b2 and the architecture (JSON in a 0-d string array `meta`) to .npz,
+        atomically: an interrupted save leaves no half-written file."""
+        meta = {
+            "sizes": self.sizes,
+            "activation": self.activation,
+            "dtype": self.dtype.name,
+        }
+        with atomic_write(path) as f:
+            np.savez(f, meta=np.array(json.dumps(meta)), **self.params)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a network saved with save(); refuses anything inconsistent, and never
+        unpickles."""
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except ValueError:  # NumPy found no .npz or .npy: what is left would need pickle
+            raise ValueError(
+                f"TwoLayerNet.load: {path} is not an .npz archive (it looks like a pickle, which "
+                "is never loaded: it can run code)"
+            ) from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
+        with archive:
+            names = sorted(archive.files)
+            if names != sorted(("meta", *PARAMS)):
+                raise ValueError(
+                    f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, "
+                    f"{', '.join(PARAMS)}"
+                )
+            arrays = {}
+            for name in names:
+                try:
+                    arrays[name] = archive[name]
+                except ValueError:  # object arrays need pickle, which is refused
+                    raise ValueError(
+                        f"TwoLayerNet.load: array {name} in {path} is an object array, which "
+                        "would need pickle; refused"
+                    ) from None
+        meta = _meta(path, arrays.pop("meta"))
+        net = cls(*meta["sizes"], activation=meta["activation"], dtype=meta["dtype"])
+        for name, array in arrays.items():
+            expected = net.params[name]
+            if array.shape != expected.shape or array.dtype != expected.dtype:
+                raise ValueError(
+                    f"TwoLayerNet.load: array {name} in {path} is {array.dtype} {array.shape}, "
+                    f"but the recorded architecture needs {expected.dtype} {expected.shape}"
+                )
+            net.params[name] = array
+        return net
+
+
+def _meta(path, array):
+    """The architecture record: JSON with sizes (3 positive ints), activation and dtype."""
+    try:
+        meta = json.loads(str(array.item()) if array.dtype.kind == "U" else "")
+        sizes = [int(n) for n in meta["sizes"]]
+        activation, dtype = meta["activation"], np.dtype(meta["dtype"])
+        ok = len(sizes) == 3 and min(sizes) > 0 and activation in ACTIVATIONS and dtype.kind == "f"
+    except (ValueError, KeyError, TypeError):
+        ok = False
+    if not ok or array.shape != ():
+        raise ValueError(
+            f"TwoLayerNet.load: {path} has no valid architecture record 'meta' (a 0-d string "
+            "holding JSON with sizes, activation and dtype)"
+        )
+    return {"sizes": sizes, "activation": activation, "dtype": dtype}
