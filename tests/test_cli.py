@@ -1,0 +1,99 @@
+"""tinygrad-ko train: its output, and the files --json, --save and --plot write."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_ko import cli
+from tinygrad_ko.datasets import load_mnist
+from tinygrad_ko.models import TwoLayerNet
+
+
+def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
+    paths = {k: tmp_path / f"run.{k}" for k in ("json", "npz", "png")}
+    argv = ["train", "--iters", "120", "--activation", "relu", "--hidden-size", "20"]
+    argv += ["--json", str(paths["json"]), "--save", str(paths["npz"])]
+    argv += ["--plot", str(paths["png"])]
+    assert cli.main(argv) == 0
+
+    out, err = capsys.readouterr()
+    assert "epoch  0.00  iteration      1  train acc" in out
+    assert "final test accuracy" in out and "loading" in out and "training" in out
+    assert "train: 100% (120/120 it" in err  # plain progress lines: not a terminal
+
+    summary = json.loads(paths["json"].read_text())
+    assert set(summary) == {
+        "args",
+        "train_acc",
+        "test_acc",
+        "load_seconds",
+        "train_seconds",
+        "history",
+    }
+    assert summary["args"]["lr"] == 0.1 and summary["args"]["iters"] == 120
+    assert 0 <= summary["train_acc"] <= 1 and 0 <= summary["test_acc"] <= 1
+    assert summary["load_seconds"] > 0 and summary["train_seconds"] > 0
+    history = summary["history"]
+    assert len(history["loss"]) == 120 and history["test_acc"][-1] == summary["test_acc"]
+    assert f"final test accuracy {summary['test_acc']:.2%}" in out
+
+    saved = TwoLayerNet.load(paths["npz"])  # the model the summary describes
+    _, test = load_mnist()
+    assert saved.accuracy(*test) == summary["test_acc"]
+    assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_python_dash_m_runs_the_same_command(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tinygrad_ko", "train", "--iters", "5", "--hidden-size", "5"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "final test accuracy" in result.stdout
+
+
+def test_missing_data_is_reported_without_a_traceback(tmp_path, capsys):
+    assert cli.main(["train", "--data-dir", str(tmp_path / "none"), "--iters", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("tinygrad-ko train: load_mnist: ") and "Traceback" not in err
+
+
+def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if not installed
+    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("trained anyway"))
+    assert cli.main(["train", "--plot", "curves.png"]) == 1
+    assert "pip install 'tinygrad_ko[plot]'" in capsys.readouterr().err
+
+
+def test_numerical_training_warns_how_long_a_step_takes(capsys):
+    argv = ["train", "--numerical", "--iters", "1", "--hidden-size", "2", "--batch-size", "2"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "every step evaluates the loss 2 x 1,600 times" in err  # 784·2 + 2 + 2·10 + 10
+    assert "s per step" in err
+
+
+@pytest.mark.parametrize("bad", [["--iters", "0"], ["--optimizer", "rmsprop"]])
+def test_bad_arguments_are_refused_by_argparse(bad):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", *bad])
+    assert exit_.value.code == 2
+
+
+def test_no_command_prints_usage(capsys):
+    with pytest.raises(SystemExit):
+        cli.main([])
+    assert "usage: tinygrad-ko" in capsys.readouterr().err
+
+
+def test_the_json_history_is_plain_numbers(tmp_path):
+    path = tmp_path / "s.json"
+    cli.main(["train", "--iters", "3", "--hidden-size", "3", "--json", str(path)])
+    history = json.loads(path.read_text())["history"]
+    assert all(isinstance(v, (int, float)) for values in history.values() for v in values)
+    assert np.isfinite(history["loss"]).all()

@@ -1,0 +1,145 @@
+"""The command line: `tinygrad-ko train`, also `python -m tinygrad_ko train`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from tinygrad_ko.datasets import load_mnist
+from tinygrad_ko.files import atomic_write
+from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.plot import plot_history, require_matplotlib
+from tinygrad_ko.train import DEFAULT_LR, OPTIMIZERS, fit
+
+__all__ = ["main"]
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.command(args)
+    except (OSError, ValueError, ImportError) as error:  # missing data, bad files, no matplotlib
+        print(f"tinygrad-ko {args.name}: {error}", file=sys.stderr)
+        return 1
+
+
+def parser():
+    top = argparse.ArgumentParser(
+        prog="tinygrad-ko",
+        description="Deep Learning from Scratch, chapters 4-5, on a small honest autograd.",
+    )
+    commands = top.add_subparsers(required=True, metavar="COMMAND")
+    train_parser = commands.add_parser(
+        "train",
+        help="retrain the chapter-4 two-layer network on MNIST",
+        description="Retrain the book's TwoLayerNet on MNIST with its schedule: 10000 mini-"
+        "batches of 100, SGD with lr 0.1, train and test accuracy every epoch.",
+    )
+    add = train_parser.add_argument
+    add(
+        "--activation",
+        choices=["sigmoid", "relu"],
+        default="sigmoid",
+        help="sigmoid (chapter 4, default) or relu (chapter 5)",
+    )
+    add("--hidden-size", type=positive, default=50, metavar="N")
+    add("--iters", type=positive, default=10000, metavar="N")
+    add("--batch-size", type=positive, default=100, metavar="N")
+    add(
+        "--lr",
+        type=float,
+        help="learning rate (default: 0.1 for sgd; the book's 0.01, 0.01, 0.001 for momentum, "
+        "adagrad, adam)",
+    )
+    add("--optimizer", choices=list(OPTIMIZERS), default="sgd")
+    add("--seed", type=int, default=0, help="weights and batches (default 0)")
+    add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
+    add("--plot", metavar="FILE.png", help="save the accuracy and loss curves (needs matplotlib)")
+    add("--save", metavar="FILE.npz", help="save the trained parameters")
+    add("--json", metavar="FILE", help="write a summary of the run as JSON")
+    add(
+        "--numerical",
+        action="store_true",
+        help="take gradients by numerical differentiation instead of backprop (very slow)",
+    )
+    train_parser.set_defaults(command=train, name="train")
+    return top
+
+
+def positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def train(args):
+    if args.plot:
+        require_matplotlib()  # before a long run, not after
+    start = time.perf_counter()
+    (x_train, t_train), test = load_mnist(data_dir=args.data_dir)
+    load_seconds = time.perf_counter() - start
+    net = TwoLayerNet(784, args.hidden_size, 10, activation=args.activation, seed=args.seed)
+    args.lr = lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
+    print(
+        f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}); {args.iters} iterations of "
+        f"{args.batch_size}, {args.optimizer} lr {lr}, seed {args.seed}; "
+        f"{'numerical gradients' if args.numerical else 'backprop'}"
+    )
+    if args.numerical:
+        warn_numerical(net, x_train[: args.batch_size], t_train[: args.batch_size], args.iters)
+    start = time.perf_counter()
+    history = fit(
+        net,
+        (x_train, t_train),
+        test,
+        iters=args.iters,
+        batch_size=args.batch_size,
+        lr=lr,
+        optimizer=args.optimizer,
+        seed=args.seed,
+        numerical=args.numerical,
+        progress=True,
+    )
+    train_seconds = time.perf_counter() - start
+    train_acc, test_acc = history.train_acc[-1], history.test_acc[-1]
+    print(
+        f"final test accuracy {test_acc:.2%} (train {train_acc:.2%}); "
+        f"loading {load_seconds:.2f} s, training {train_seconds:.2f} s"
+    )
+    if args.save:
+        net.save(args.save)
+        print(f"saved the parameters to {args.save}")
+    if args.json:
+        summary = {
+            "args": {k: v for k, v in vars(args).items() if k not in ("command", "name")},
+            "train_acc": train_acc,
+            "test_acc": test_acc,
+            "load_seconds": load_seconds,
+            "train_seconds": train_seconds,
+            "history": vars(history),
+        }
+        with atomic_write(args.json, "w") as f:
+            json.dump(summary, f, indent=1)
+        print(f"wrote the summary to {args.json}")
+    if args.plot:
+        title = f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}) on MNIST"
+        plot_history(history, args.plot, title=title)
+        print(f"saved the curves to {args.plot}")
+    return 0
+
+
+def warn_numerical(net, x, t, iters):
+    """Say how long numerical differentiation will take: 2 loss evaluations per parameter."""
+    count = sum(p.size for p in net.params.values())
+    start = time.perf_counter()
+    net.loss(x.astype("float64"), t)
+    step = 2 * count * (time.perf_counter() - start)
+    print(
+        f"--numerical: every step evaluates the loss 2 x {count:,} times, one pair per "
+        f"parameter: about {step:.2g} s per step, {step * iters / 3600:.2g} hours in all. "
+        "Meant for small runs, e.g. --hidden-size 10 --batch-size 10 --iters 100.",
+        file=sys.stderr,
+    )

@@ -1,0 +1,44 @@
+"""Pictures of a training run, with matplotlib (the optional extra `plot`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_ko.files import atomic_write
+
+__all__ = ["plot_history", "require_matplotlib"]
+
+INSTALL = "pip install 'tinygrad_ko[plot]' (or pip install matplotlib)"
+
+
+def require_matplotlib():
+    """matplotlib's Figure class, or an ImportError that says how to install it."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(f"plotting needs matplotlib, which is not installed: {INSTALL}") from None
+    return Figure
+
+
+def plot_history(history, path, title=None):
+    """Save train/test accuracy (left) and the mini-batch loss (right) as a PNG at path."""
+    figure = require_matplotlib()(figsize=(10, 4), dpi=100)
+    accuracy, loss = figure.subplots(1, 2)
+    accuracy.plot(history.eval_iteration, history.train_acc, "o-", label="train acc")
+    accuracy.plot(history.eval_iteration, history.test_acc, "s--", label="test acc")
+    accuracy.set(xlabel="iteration", ylabel="accuracy", ylim=(0, 1))
+    accuracy.legend(loc="lower right")
+    accuracy.grid(alpha=0.3)
+    steps = np.arange(1, len(history.loss) + 1)
+    loss.plot(steps, history.loss, linewidth=0.5, alpha=0.35, label="mini-batch")
+    window = min(100, len(history.loss))
+    mean = np.convolve(history.loss, np.ones(window) / window, mode="valid")
+    loss.plot(steps[window - 1 :], mean, label=f"mean of the last {window}")
+    loss.set(xlabel="iteration", ylabel="loss", yscale="log")
+    loss.legend(loc="upper right")
+    loss.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png")
