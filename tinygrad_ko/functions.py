@@ -21,10 +21,10 @@ CROSS_ENTROPY_DELTA = 1e-7  # the book's guard against log(0) in cross_entropy_e
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)) (eq. 3.6), written so no exp overflows: sigmoid(-1000) is 0, quietly."""
-    x = np.asarray(x)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """1 / (1 + exp(-x)) (eq. 3.6). For x below about -709 (-88 in float32), exp(-x) overflows
+    to inf and the result is exactly its limit 0: that overflow is expected, so not warned."""
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-np.asarray(x)))
 
 
 def relu(x):
