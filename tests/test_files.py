@@ -1,5 +1,8 @@
 """atomic_write: a file appears whole under its name, or not at all."""
 
+import os
+import stat
+
 import pytest
 
 from tinygrad_ko.files import atomic_write
@@ -30,3 +33,23 @@ def test_a_failed_check_keeps_the_file_out(tmp_path):
     with pytest.raises(ValueError, match="corrupt"), atomic_write(tmp_path / "f", check=check) as f:
         f.write(b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_folder_is_named_not_the_temporary_file(tmp_path):
+    with (
+        pytest.raises(
+            FileNotFoundError, match=rf"cannot write {tmp_path}/no/f: there is no folder"
+        ),
+        atomic_write(tmp_path / "no" / "f"),
+    ):
+        pass
+
+
+def test_the_file_gets_the_permissions_open_would_give(tmp_path):
+    old = os.umask(0o027)
+    try:
+        with atomic_write(tmp_path / "f") as f:
+            f.write(b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o640
