@@ -4,8 +4,10 @@ Hypothesis: the profile "ci" (the default) is deterministic, with a fixed exampl
 deadline, so a run is stable on a shared machine and a failure reproduces; "dev" explores more.
 Pick one with HYPOTHESIS_PROFILE=dev.
 
-Data: tests never download. They read MNIST from $TINYGRAD_KO_DATA/mnist, by default
-../shared/datasets/mnist beside the repository, and every mirror is replaced by a closed port.
+Data: tests never download, nor do the programs they start (TINYGRAD_KO_OFFLINE). Tests marked
+`mnist` read the real files from $TINYGRAD_KO_DATA/mnist, by default ../shared/datasets/mnist
+beside the repository; where they are missing those tests are skipped, saying so, unless
+TINYGRAD_KO_REQUIRE_DATA is set (CI sets it), which makes that a failure.
 """
 
 import os
@@ -20,11 +22,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 os.environ.setdefault("TINYGRAD_KO_DATA", str(SHARED_DATA))
+os.environ["TINYGRAD_KO_OFFLINE"] = "1"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("mnist") is None:
+        return
+    from tinygrad_ko.datasets import FILES, mnist_dir
+
+    folder = mnist_dir()
+    if all((folder / name).is_file() for name in FILES.values()):
+        return
+    reason = (
+        f"the real MNIST files are not in {folder}; set TINYGRAD_KO_DATA (tests never download)"
+    )
+    if os.environ.get("TINYGRAD_KO_REQUIRE_DATA"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
 def no_downloads(monkeypatch):
-    """Any download a test did not set up itself fails at once, as if offline."""
+    """Even a test that switches offline mode off reaches no real mirror: only a closed port."""
     from tinygrad_ko import datasets
 
     monkeypatch.setattr(datasets, "MIRRORS", ["http://127.0.0.1:9/"])

@@ -2,14 +2,17 @@
 a broken file behind. Real MNIST comes from $TINYGRAD_KO_DATA; small files are made here."""
 
 import gzip
-import hashlib
 import http.server
+import os
+import stat
 import threading
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from mnist_files import idx_bytes, small_mnist, write
+from mnist_files import expect, idx_bytes, small_mnist, write
 
 from tinygrad_ko import datasets
 from tinygrad_ko.datasets import load_mnist, mnist_dir
@@ -22,6 +25,7 @@ def mnist():
     return load_mnist()
 
 
+@pytest.mark.mnist
 def test_real_mnist_has_the_books_shapes_and_values(mnist):
     (x_train, t_train), (x_test, t_test) = mnist
     assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
@@ -31,6 +35,7 @@ def test_real_mnist_has_the_books_shapes_and_values(mnist):
     assert np.bincount(t_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
+@pytest.mark.mnist
 def test_real_mnist_options():
     (x, t), (x_test, _) = load_mnist(normalize=False, flatten=False, one_hot_label=True)
     assert x.shape == (60000, 1, 28, 28) and x.dtype == np.uint8 and x.max() == 255
@@ -41,6 +46,7 @@ def test_real_mnist_options():
     np.testing.assert_allclose(x64[0], x[0].reshape(-1) / 255)
 
 
+@pytest.mark.mnist
 def test_the_checksums_are_the_ones_shipped_with_the_data():
     sums = Path(mnist_dir()) / "SHA256SUMS"
     shipped = dict(line.split()[::-1] for line in sums.read_text().splitlines())
@@ -170,6 +176,7 @@ class Mirror:
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     monkeypatch.delenv("TINYGRAD_KO_DATA")
+    monkeypatch.delenv("TINYGRAD_KO_OFFLINE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     return tmp_path / "tinygrad_ko" / "mnist"
 
@@ -177,8 +184,7 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture
 def small(monkeypatch):
     files, _, labels = small_mnist(np.random.default_rng(4))
-    for name, payload in files.items():
-        monkeypatch.setitem(datasets.SHA256, name, hashlib.sha256(payload).hexdigest())
+    expect(files, monkeypatch)
     return {name: gzip.compress(payload) for name, payload in files.items()}, labels
 
 
@@ -211,7 +217,7 @@ def test_a_bad_download_caches_nothing_and_keeps_earlier_files(cache, small, mon
     good = cache / "train-images-idx3-ubyte.gz"
     good.write_bytes(gz[good.name])
     try:
-        with pytest.raises(FileNotFoundError, match=rf"{name}.*downloading failed"):
+        with pytest.raises(FileNotFoundError, match=rf"downloading {name} failed"):
             load_mnist()
     finally:
         mirror.close()
@@ -220,12 +226,83 @@ def test_a_bad_download_caches_nothing_and_keeps_earlier_files(cache, small, mon
     assert good.read_bytes() == gz[good.name]  # the earlier good file is untouched
 
 
-def test_offline_it_fails_at_once_saying_where_it_looked_and_what_to_do(tmp_path):
+def test_offline_it_fails_at_once_saying_where_it_looked_and_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv("TINYGRAD_KO_OFFLINE")  # the mirrors are a closed port (conftest)
     folder = tmp_path / "nowhere" / "mnist"
     with pytest.raises(FileNotFoundError) as failure:
         load_mnist(data_dir=folder)
     message = str(failure.value)
-    assert f"not found in {folder} (data_dir)" in message
+    assert f"{folder} (data_dir) did not hold train-images" in message
     assert "data_dir=FOLDER" in message and "TINYGRAD_KO_DATA" in message
     assert "127.0.0.1:9" in message  # each mirror tried, with its error
     assert not (tmp_path / "nowhere").exists()  # the folders made for the download are gone
+
+
+# --- hostile files ---------------------------------------------------------------------------
+
+
+def inflating_gzip(megabytes):
+    """A small gzip file that inflates to `megabytes` MB of zeros."""
+    squeeze = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    return b"".join(squeeze.compress(block) for _ in range(megabytes)) + squeeze.flush()
+
+
+def test_a_file_that_inflates_far_beyond_mnist_is_stopped_early(tmp_path, monkeypatch):
+    files, _, _ = small_mnist(np.random.default_rng(5))
+    write(tmp_path, files, monkeypatch)
+    bomb = tmp_path / "train-images-idx3-ubyte.gz"
+    bomb.write_bytes(inflating_gzip(64))  # 64 KB on disk, 64 MB inflated
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"{bomb} holds more than the 15696 bytes"):
+            load_mnist(data_dir=tmp_path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20  # never more than a few buffers, not 64 MB
+
+
+def test_a_mirror_sending_far_too_much_is_cut_off(cache, small, monkeypatch, capsys):
+    gz, _ = small
+    served = dict(gz)
+    served["train-labels-idx1-ubyte.gz"] = bytes(3 << 20)  # 3 MB for a 28-byte file
+    mirror = Mirror(served)
+    monkeypatch.setattr(datasets, "MIRRORS", [mirror.url])
+    try:
+        with pytest.raises(
+            FileNotFoundError, match=r"the file it sent is over \d+ bytes, too large"
+        ):
+            load_mnist()
+    finally:
+        mirror.close()
+    assert "train-labels-idx1-ubyte.gz" not in [p.name for p in cache.iterdir()]
+
+
+def test_downloads_show_progress_and_are_readable_by_others(cache, small, monkeypatch, capsys):
+    gz, _ = small
+    mirror = Mirror(gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [mirror.url])
+    old = os.umask(0o022)
+    try:
+        load_mnist()
+    finally:
+        os.umask(old)
+        mirror.close()
+    err = capsys.readouterr().err
+    assert all(f"{name}: 100% (" in err for name in gz)  # plain lines: not a terminal
+    assert {stat.S_IMODE(p.stat().st_mode) for p in cache.iterdir()} == {0o644}
+
+
+def test_offline_mode_never_tries_to_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_KO_OFFLINE", "1")
+    with pytest.raises(FileNotFoundError, match="downloads are switched off"):
+        load_mnist(data_dir=tmp_path / "none")
+
+
+@pytest.mark.mnist
+def test_raw_images_are_writable_like_the_books():
+    (x, _), _ = load_mnist(normalize=False)
+    x[0, 0] = 7
+    x //= 2
+    assert x[0, 0] == 3

@@ -1,7 +1,8 @@
 """MNIST, as the book's load_mnist gives it (3.6.1), read and verified from the IDX files.
 
 Where the files are looked for: `data_dir`, else $TINYGRAD_KO_DATA/mnist, else the per-user cache
-(~/.cache/tinygrad_ko/mnist). Missing files are downloaded there from the public mirrors.
+(~/.cache/tinygrad_ko/mnist). Missing files are downloaded there from the public mirrors,
+unless $TINYGRAD_KO_OFFLINE is set.
 Every file is checked each time it is read (IDX magic number, declared sizes against its
 length, SHA-256 of its payload); nothing is ever unpickled.
 """
@@ -21,7 +22,7 @@ import numpy as np
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.progress import progress_bar
 
-__all__ = ["load_mnist", "mnist_dir"]
+__all__ = ["BadFile", "load_mnist", "mnist_dir"]
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -35,6 +36,13 @@ SHA256 = {  # of each decompressed payload: the same whichever way the file was 
     "train-labels-idx1-ubyte.gz": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",  # noqa: E501
     "t10k-images-idx3-ubyte.gz": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
     "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+PAYLOAD_BYTES = {  # decompressed: a 16-byte header and 28 x 28 bytes an image, or 8 and 1 a label
+    "train-images-idx3-ubyte.gz": 16 + 60000 * 28 * 28,
+    "train-labels-idx1-ubyte.gz": 8 + 60000,
+    "t10k-images-idx3-ubyte.gz": 16 + 10000 * 28 * 28,
+    "t10k-labels-idx1-ubyte.gz": 8 + 10000,
 }
 
 MIRRORS = [
@@ -92,20 +100,42 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None,
 # --- reading and checking one IDX file -------------------------------------------------------
 
 
+class BadFile(ValueError):
+    """A file that does not hold the MNIST data it is named for; `problem` says why."""
+
+    def __init__(self, path, problem, hint=""):
+        super().__init__(f"load_mnist: {path} {problem}{hint}")
+        self.problem = problem
+
+
 def _payload(path, name=None):
-    """The decompressed bytes of a .gz file, checked against the known SHA-256 of the MNIST file
-    called `name` (by default, the file's own name)."""
+    """The decompressed contents of a .gz file, checked against the size and SHA-256 of the MNIST
+    file called `name` (by default the file's own name). Decompression stops one byte past the
+    known size, so a small file that inflates without end costs no memory. The buffer is
+    writable, and so are the arrays made from it."""
     name = name or path.name
+    size = PAYLOAD_BYTES[name]
+    raw = bytearray(size + 1)
+    view, filled = memoryview(raw), 0
     try:
-        raw = gzip.decompress(path.read_bytes())
+        with gzip.open(path, "rb") as f:
+            while filled <= size and (got := f.readinto(view[filled:])):
+                filled += got
     except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"load_mnist: {path} is not a complete gzip file ({error})") from None
+        raise BadFile(path, f"is not a complete gzip file ({error})") from None
+    finally:
+        view.release()
+    if filled > size:
+        raise BadFile(path, f"holds more than the {size} bytes of {name}; stopped reading there")
+    del raw[filled:]
     digest = hashlib.sha256(raw).hexdigest()
-    if digest != SHA256[name]:
-        raise ValueError(
-            f"load_mnist: {path} does not hold the MNIST data of {name}: the SHA-256 of "
-            f"its contents is {digest[:16]}..., expected {SHA256[name][:16]}... "
-            "(corrupted, truncated or a different file); delete it to download it again"
+    if filled != size or digest != SHA256[name]:
+        raise BadFile(
+            path,
+            f"does not hold the data of {name}: {filled} bytes with SHA-256 {digest[:16]}..., "
+            f"expected {size} bytes with {SHA256[name][:16]}... (corrupted, truncated or another "
+            "file)",
+            "; replace it, or delete it to download it again",
         )
     return raw
 
@@ -113,19 +143,16 @@ def _payload(path, name=None):
 def _header(path, raw, magic, dims):
     """Check the IDX header: magic number, then declared sizes against the payload length."""
     header = 4 + 4 * dims
-    if len(raw) < header:
-        raise ValueError(f"load_mnist: {path} is too short to be an IDX file ({len(raw)} bytes)")
     found = int.from_bytes(raw[:4], "big")
     if found != magic:
         kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(found, "unknown")
-        raise ValueError(
-            f"load_mnist: {path} has IDX magic number {found} ({kind}), expected {magic}"
-        )
+        raise BadFile(path, f"has IDX magic number {found} ({kind}), expected {magic}")
     sizes = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
     if len(raw) - header != int(np.prod(sizes)):
-        raise ValueError(
-            f"load_mnist: {path} declares {' x '.join(map(str, sizes))} = {int(np.prod(sizes))} "
-            f"bytes of data but holds {len(raw) - header}"
+        raise BadFile(
+            path,
+            f"declares {' x '.join(map(str, sizes))} = {int(np.prod(sizes))} bytes of data but "
+            f"holds {len(raw) - header}",
         )
     return sizes, header
 
@@ -134,7 +161,7 @@ def _images(path):
     raw = _payload(path)
     (count, rows, cols), header = _header(path, raw, IMAGES_MAGIC, 3)
     if (rows, cols) != (ROWS, COLS):
-        raise ValueError(f"load_mnist: {path} holds {rows} x {cols} images, expected 28 x 28")
+        raise BadFile(path, f"holds {rows} x {cols} images, expected 28 x 28")
     return np.frombuffer(raw, np.uint8, offset=header).reshape(count, rows, cols)
 
 
@@ -143,7 +170,7 @@ def _labels(path):
     _, header = _header(path, raw, LABELS_MAGIC, 1)
     labels = np.frombuffer(raw, np.uint8, offset=header)
     if labels.size and labels.max() >= CLASSES:
-        raise ValueError(f"load_mnist: {path} holds a label {labels.max()}, beyond 0..9")
+        raise BadFile(path, f"holds a label {labels.max()}, beyond 0..9")
     return labels.astype(np.int64)
 
 
@@ -153,10 +180,14 @@ def _labels(path):
 def _download(folder, names, data_dir):
     """Fetch the missing files into folder, each verified before it takes its real name. Folders
     made for the download are removed again if it fails, so a mistyped path leaves nothing."""
+    if os.environ.get("TINYGRAD_KO_OFFLINE"):
+        problem = "downloads are switched off (TINYGRAD_KO_OFFLINE is set)"
+        raise FileNotFoundError(_where(folder, names, data_dir, problem))
     made = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _fetch_all(folder, names)
+        for name in names:
+            _fetch_from_a_mirror(name, folder / name)
     except OSError as error:
         for p in made:  # innermost first; each is empty unless a file arrived
             with contextlib.suppress(OSError):
@@ -164,21 +195,22 @@ def _download(folder, names, data_dir):
         raise FileNotFoundError(_where(folder, names, data_dir, str(error))) from None
 
 
-def _fetch_all(folder, names):
-    for name in names:
-        failures = []
-        for mirror in MIRRORS:
-            try:
-                _fetch(mirror + name, folder / name)
-                break
-            except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
-                failures.append(f"{mirror}: {getattr(error, 'reason', error)}")
-        else:
-            raise OSError("downloading failed:\n  " + "\n  ".join(failures))
+def _fetch_from_a_mirror(name, target):
+    failures = []
+    for mirror in MIRRORS:
+        try:
+            return _fetch(mirror + name, target)
+        except BadFile as error:
+            failures.append(f"{mirror}: the file it sent {error.problem}")
+        except OSError as error:  # URLError, HTTPError and timeouts are OSErrors
+            failures.append(f"{mirror}: {getattr(error, 'reason', error)}")
+    raise OSError(f"downloading {name} failed:\n  " + "\n  ".join(failures))
 
 
 def _fetch(url, target):
-    """Download url to target, verified before it takes the real name."""
+    """Download url to target, verified before it takes the real name. A compressed file is
+    never larger than its contents plus a little, so more than that is refused."""
+    limit = PAYLOAD_BYTES[target.name] + (1 << 20)
 
     def check(temporary):
         _payload(temporary, target.name)
@@ -186,7 +218,11 @@ def _fetch(url, target):
     with atomic_write(target, check=check) as out, urllib.request.urlopen(url, timeout=30) as r:
         total = int(r.headers.get("Content-Length") or 0) or None
         with progress_bar(total=total, desc=target.name, unit="B") as bar:
+            received = 0
             while chunk := r.read(1 << 16):
+                received += len(chunk)
+                if received > limit:
+                    raise BadFile(url, f"is over {limit} bytes, too large for {target.name}")
                 out.write(chunk)
                 bar.update(len(chunk))
 
@@ -200,7 +236,7 @@ def _where(folder, names, data_dir, problem):
         else "the default cache"
     )
     return (
-        f"load_mnist: {', '.join(names)} not found in {folder} ({source}); {problem}\n"
+        f"load_mnist: {folder} ({source}) did not hold {', '.join(names)}; {problem}\n"
         "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
         "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass "
         "load_mnist(data_dir=FOLDER) or --data-dir FOLDER, or set TINYGRAD_KO_DATA to a folder "
