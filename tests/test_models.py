@@ -1,7 +1,10 @@
 """TwoLayerNet: the book's interface, the graph interface, and files that round-trip safely."""
 
 import json
+import os
 import pickle
+import stat
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -66,7 +69,7 @@ def test_forward_is_a_graph_whose_backward_fills_the_parameters():
     book = {k: g.copy() for k, g in book.items()}
     for p in net.parameters():
         p.grad = None
-    loss = net.forward(Tensor(x), Tensor(t))
+    loss = net.forward(x, t)  # arrays, as fit passes them
     assert isinstance(loss, Tensor) and loss.shape == ()
     loss.backward()
     for (key, g), p in zip(book.items(), net.parameters()):
@@ -147,10 +150,50 @@ def test_load_refuses_inconsistent_files_naming_the_array(tmp_path, changes, mes
         TwoLayerNet.load(path)
 
 
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"sizes": [1_000_000, 1_000_000, 10], "activation": "relu", "dtype": "float32"},
+        {"sizes": [6.9, True, 3], "activation": "relu", "dtype": "float32"},
+        {"sizes": [6, 5, 3], "activation": "tanh", "dtype": "float32"},
+        {"sizes": [6, 5, 3], "activation": "relu", "dtype": "int64"},
+    ],
+)
+def test_load_checks_the_record_before_building_anything(tmp_path, meta):
+    path = tmp_path / "net.npz"
+    TwoLayerNet(6, 5, 3, seed=0).save(path)
+    rewrite(path, meta=np.array(json.dumps(meta)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"no valid architecture record|recorded architecture"):
+            TwoLayerNet.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # a record asking for a huge network allocates nothing
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut", b"W1,b1\n1,2\n"])
+def test_load_refuses_files_that_are_not_whole_archives(tmp_path, content):
+    path = tmp_path / "net.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"TwoLayerNet.load: .*net.npz is not"):
+        TwoLayerNet.load(path)
+
+
+def test_saved_files_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        TwoLayerNet(4, 3, 2).save(tmp_path / "net.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "net.npz").stat().st_mode) == 0o644
+
+
 def test_load_refuses_a_pickle(tmp_path):
     path = tmp_path / "net.pkl"
     path.write_bytes(pickle.dumps({"W1": np.zeros(2)}))
-    with pytest.raises(ValueError, match=r"net.pkl is not an .npz archive .*pickle.*never loaded"):
+    with pytest.raises(ValueError, match=r"net.pkl is not an .npz archive; .*pickle is refused"):
         TwoLayerNet.load(path)
     np.save(tmp_path / "one.npy", np.zeros(3))
     with pytest.raises(ValueError, match="holds a single array"):

@@ -9,6 +9,7 @@ weights, which share memory with params.
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 
@@ -21,6 +22,7 @@ __all__ = ["TwoLayerNet"]
 
 ACTIVATIONS = {"sigmoid": Sigmoid, "relu": ReLU}  # chapter 4 / chapter 5
 PARAMS = ("W1", "b1", "W2", "b2")
+MAX_SIZE = 1 << 20  # per layer, for files: a record can never ask for more than this
 
 
 class Params(dict):
@@ -107,7 +109,8 @@ class TwoLayerNet:
 
     # --- the book's interface -----------------------------------------------------------------
     def predict(self, x):
-        """Scores (before softmax) as an array."""
+        """Scores before softmax, as an array (chapter 5's predict; chapter 4's applied softmax,
+        which changes no argmax)."""
         with no_grad():
             return self.scores(x).data
 
@@ -131,17 +134,23 @@ class TwoLayerNet:
     def numerical_gradient(self, x, t):
         """dL/dparams by central differences (4.4.2), in float64 whatever the network's dtype,
         on copies of the weights, with no graph recorded."""
+        params, loss = self.float64_loss(x, t)
+        return {k: numerical_gradient(loss, p) for k, p in params.items()}
+
+    def float64_loss(self, x, t):
+        """Float64 copies of the weights, and the loss on (x, t) as a function of them, the
+        book's way through the layers: what numerical_gradient evaluates twice per weight."""
         params = {k: v.astype(np.float64) for k, v in self.params.items()}
         hidden, last = self._layers(params)
         x = np.asarray(x, dtype=np.float64)
 
-        def loss(_):
+        def loss(_=None):
             h = x
             for layer in hidden:
                 h = layer.forward(h)
             return last.forward(h, t)
 
-        return {k: numerical_gradient(loss, p) for k, p in params.items()}
+        return params, loss
 
     # --- files ---------------------------------------------------------------------------------
     def save(self, path):
@@ -157,58 +166,89 @@ class TwoLayerNet:
 
     @classmethod
     def load(cls, path):
-        """Rebuild a network saved with save(); refuses anything inconsistent, and never
-        unpickles."""
-        try:
-            archive = np.load(path, allow_pickle=False)
-        except ValueError:  # NumPy found no .npz or .npy: what is left would need pickle
-            raise ValueError(
-                f"TwoLayerNet.load: {path} is not an .npz archive (it looks like a pickle, which "
-                "is never loaded: it can run code)"
-            ) from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
-        with archive:
-            names = sorted(archive.files)
-            if names != sorted(("meta", *PARAMS)):
-                raise ValueError(
-                    f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, "
-                    f"{', '.join(PARAMS)}"
-                )
-            arrays = {}
-            for name in names:
-                try:
-                    arrays[name] = archive[name]
-                except ValueError:  # object arrays need pickle, which is refused
-                    raise ValueError(
-                        f"TwoLayerNet.load: array {name} in {path} is an object array, which "
-                        "would need pickle; refused"
-                    ) from None
+        """Rebuild a network saved with save(). Everything is checked before anything is built,
+        and nothing is ever unpickled; a file that does not fit is refused, naming the array."""
+        arrays = _read_npz(path)
         meta = _meta(path, arrays.pop("meta"))
-        net = cls(*meta["sizes"], activation=meta["activation"], dtype=meta["dtype"])
+        inputs, hidden, outputs = meta["sizes"]
+        shapes = {
+            "W1": (inputs, hidden),
+            "b1": (hidden,),
+            "W2": (hidden, outputs),
+            "b2": (outputs,),
+        }
         for name, array in arrays.items():
-            expected = net.params[name]
-            if array.shape != expected.shape or array.dtype != expected.dtype:
+            if array.shape != shapes[name] or array.dtype != meta["dtype"]:
                 raise ValueError(
                     f"TwoLayerNet.load: array {name} in {path} is {array.dtype} {array.shape}, "
-                    f"but the recorded architecture needs {expected.dtype} {expected.shape}"
+                    f"but the recorded architecture needs {meta['dtype']} {shapes[name]}"
                 )
+        net = cls(
+            *meta["sizes"], weight_init_std=0, activation=meta["activation"], dtype=meta["dtype"]
+        )
+        for name, array in arrays.items():
             net.params[name] = array
         return net
 
 
-def _meta(path, array):
-    """The architecture record: JSON with sizes (3 positive ints), activation and dtype."""
+def _read_npz(path):
+    """The arrays of an .npz file holding exactly meta, W1, b1, W2, b2, read without pickle."""
     try:
-        meta = json.loads(str(array.item()) if array.dtype.kind == "U" else "")
-        sizes = [int(n) for n in meta["sizes"]]
+        archive = np.load(path, allow_pickle=False)
+    except ValueError:  # NumPy found neither .npz nor .npy, and would need pickle for the rest
+        raise ValueError(
+            f"TwoLayerNet.load: {path} is not an .npz archive; a file NumPy could only read as "
+            "a pickle is refused, since unpickling can run code"
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"TwoLayerNet.load: {path} is not a complete .npz archive ({error})"
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
+    with archive:
+        names = sorted(archive.files)
+        if names != sorted(("meta", *PARAMS)):
+            raise ValueError(
+                f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, {', '.join(PARAMS)}"
+            )
+        arrays = {}
+        for name in names:
+            try:
+                arrays[name] = archive[name]
+            except ValueError:  # an object array, which would need pickle
+                raise ValueError(
+                    f"TwoLayerNet.load: array {name} in {path} is an object array, which would "
+                    "need pickle; refused"
+                ) from None
+            except (OSError, EOFError, zipfile.BadZipFile) as error:
+                raise ValueError(
+                    f"TwoLayerNet.load: array {name} in {path} is damaged ({error})"
+                ) from None
+    return arrays
+
+
+def _meta(path, array):
+    """The architecture record: JSON with sizes (3 positive integers), activation and dtype."""
+    try:
+        meta = (
+            json.loads(str(array.item())) if array.dtype.kind == "U" and array.shape == () else {}
+        )
+        sizes = meta["sizes"]
         activation, dtype = meta["activation"], np.dtype(meta["dtype"])
-        ok = len(sizes) == 3 and min(sizes) > 0 and activation in ACTIVATIONS and dtype.kind == "f"
+        ok = (
+            isinstance(sizes, list)
+            and len(sizes) == 3
+            and all(type(n) is int and 0 < n <= MAX_SIZE for n in sizes)
+            and activation in ACTIVATIONS
+            and dtype.kind == "f"
+        )
     except (ValueError, KeyError, TypeError):
         ok = False
-    if not ok or array.shape != ():
+    if not ok:
         raise ValueError(
             f"TwoLayerNet.load: {path} has no valid architecture record 'meta' (a 0-d string "
-            "holding JSON with sizes, activation and dtype)"
+            f"holding JSON: sizes, three integers from 1 to {MAX_SIZE}; activation, one of "
+            f"{list(ACTIVATIONS)}; a float dtype)"
         )
     return {"sizes": sizes, "activation": activation, "dtype": dtype}
