@@ -88,6 +88,14 @@ def test_zero_grad_and_parameters_without_a_gradient():
 
 def test_the_books_positional_learning_rate_and_defaults():
     assert SGD(0.3).lr == 0.3 and SGD().lr == 0.01 and Adam().lr == 0.001
+    assert SGD(np.float32(0.1)).lr == np.float32(0.1)
+    assert Momentum(0.01, momentum=0.5).momentum == 0.5
+
+
+@pytest.mark.parametrize("call", [lambda: Momentum(0.01, 0.5), lambda: Adam(0.001, 0.8, 0.99)])
+def test_ambiguous_positional_numbers_are_refused_not_misread(call):
+    with pytest.raises(TypeError, match="takes the learning rate first and the rest by name"):
+        call()
 
 
 def test_misuse_is_explained():

@@ -10,6 +10,7 @@ allocates no memory once the state exists.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -24,8 +25,15 @@ class Optimizer:
     default_lr = 0.01
 
     def __init__(self, params=None, lr=None):
-        if isinstance(params, (int, float)):  # SGD(0.1): the book passes lr first
-            params, lr = None, params
+        if isinstance(params, numbers.Real) and not isinstance(params, bool):
+            if lr is not None:  # Momentum(0.01, 0.5): which number is which?
+                raise TypeError(
+                    f"{type(self).__name__}: the book's form takes the learning rate first and "
+                    f"the rest by name, e.g. {type(self).__name__}(lr=0.01, ...); the PyTorch "
+                    f"form takes the parameters first: {type(self).__name__}(net.parameters(), "
+                    "lr=0.01)"
+                )
+            params, lr = None, params  # SGD(0.1)
         self.lr = self.default_lr if lr is None else lr
         self.params = None if params is None else list(params)
         if self.params is not None and not all(isinstance(p, Tensor) for p in self.params):
