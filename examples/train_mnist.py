@@ -9,6 +9,7 @@ seconds. Chapter 5 swaps sigmoid for ReLU.
 
 import argparse
 import time
+from pathlib import Path
 
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import TwoLayerNet
@@ -42,6 +43,6 @@ if args.plot:
     from tinygrad_ko.plot import plot_history
 
     for activation, history in histories.items():
-        path = args.plot.replace(".png", f"-{activation}.png")
+        path = Path(args.plot).with_name(f"{Path(args.plot).stem}-{activation}.png")
         plot_history(history, path, title=f"TwoLayerNet 784-50-10 ({activation})")
         print(f"saved {path}")

@@ -10,6 +10,9 @@ import pytest
 from tinygrad_ko import cli
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.train import fit
+
+pytestmark = pytest.mark.mnist
 
 
 def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
@@ -70,15 +73,53 @@ def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypa
     assert "pip install 'tinygrad_ko[plot]'" in capsys.readouterr().err
 
 
+def test_the_options_reach_the_training(monkeypatch, tmp_path):
+    seen = {}
+
+    def spy(net, train, test, **options):
+        seen.update(options, hidden=net.sizes[1], activation=net.activation)
+        return fit(net, train, test, **options)
+
+    monkeypatch.setattr(cli, "fit", spy)
+    argv = ["train", "--iters", "7", "--batch-size", "13", "--optimizer", "adam", "--lr", "0.002"]
+    argv += ["--seed", "5", "--hidden-size", "9", "--activation", "relu"]
+    assert cli.main(argv) == 0
+    assert seen == {
+        "iters": 7, "batch_size": 13, "lr": 0.002, "optimizer": "adam", "seed": 5,
+        "numerical": False, "progress": True, "hidden": 9, "activation": "relu",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("flag", ["--save", "--json", "--plot"])
+def test_an_unwritable_output_is_refused_before_loading_anything(
+    flag, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("loaded anyway"))
+    assert cli.main(["train", flag, str(tmp_path / "no" / "such" / "f.out")]) == 1
+    err = capsys.readouterr().err
+    assert f"{flag} {tmp_path}/no/such/f.out: the folder {tmp_path}/no/such does not exist" in err
+
+
+def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    argv = ["train", "--activation", "relu", "--lr", "1e30", "--iters", "5", "--json", str(path)]
+    assert cli.main(argv) == 0
+    assert "the learning rate 1e+30 is too large" in capsys.readouterr().err
+    text = path.read_text()
+    assert "NaN" not in text and None in json.loads(text)["history"]["loss"]
+
+
 def test_numerical_training_warns_how_long_a_step_takes(capsys):
     argv = ["train", "--numerical", "--iters", "1", "--hidden-size", "2", "--batch-size", "2"]
     assert cli.main(argv) == 0
     err = capsys.readouterr().err
     assert "every step evaluates the loss 2 x 1,600 times" in err  # 784·2 + 2 + 2·10 + 10
-    assert "s per step" in err
+    assert " a step, " in err and "for 1 iterations" in err
 
 
-@pytest.mark.parametrize("bad", [["--iters", "0"], ["--optimizer", "rmsprop"]])
+@pytest.mark.parametrize(
+    "bad", [["--iters", "0"], ["--optimizer", "rmsprop"], ["--seed", "-1"], ["--lr", "x"]]
+)
 def test_bad_arguments_are_refused_by_argparse(bad):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["train", *bad])

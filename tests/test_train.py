@@ -7,6 +7,8 @@ from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import TwoLayerNet
 from tinygrad_ko.train import fit
 
+pytestmark = pytest.mark.mnist
+
 
 @pytest.fixture(scope="module")
 def mnist():
@@ -61,6 +63,19 @@ def test_numerical_gradients_train_the_same_network_as_backprop(mnist):
         np.testing.assert_allclose(
             nets["numerical"].params[key], nets["backprop"].params[key], atol=1e-8
         )
+
+
+@pytest.mark.parametrize("numerical", [False, True])
+def test_the_loss_recorded_is_the_batchs_before_its_update(mnist, numerical):
+    (x, t), test = small(mnist, n=300)
+    x = x[:, ::16]  # 49 pixels keep the numerical run short
+    test = (test[0][:, ::16], test[1])
+    before = TwoLayerNet(49, 4, 10, weight_init_std=0.5, dtype=np.float64, seed=2)
+    net = TwoLayerNet(49, 4, 10, weight_init_std=0.5, dtype=np.float64, seed=2)
+    history = fit(net, (x, t), test, iters=1, batch_size=7, seed=9, numerical=numerical)
+    batch = np.random.default_rng(9).integers(0, len(x), 7)  # fit's first batch
+    assert history.loss[0] == pytest.approx(before.loss(x[batch], t[batch]), abs=1e-12)
+    assert net.loss(x[batch], t[batch]) < history.loss[0]  # and the update lowered it
 
 
 def test_bad_settings_are_named(mnist):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
+from pathlib import Path
 
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.files import atomic_write
@@ -54,7 +57,7 @@ def parser():
         "adagrad, adam)",
     )
     add("--optimizer", choices=list(OPTIMIZERS), default="sgd")
-    add("--seed", type=int, default=0, help="weights and batches (default 0)")
+    add("--seed", type=natural, default=0, help="weights and batches (default 0)")
     add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
     add("--plot", metavar="FILE.png", help="save the accuracy and loss curves (needs matplotlib)")
     add("--save", metavar="FILE.npz", help="save the trained parameters")
@@ -75,9 +78,28 @@ def positive(text):
     return value
 
 
+def natural(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def writable(path, flag):
+    """Refuse an output path whose folder is missing or read-only before the work, not after."""
+    folder = Path(path).parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise FileNotFoundError(
+            f"{flag} {path}: the folder {folder} does not exist or is read-only"
+        )
+
+
 def train(args):
+    for flag in ("plot", "save", "json"):  # before a long run, not after it
+        if getattr(args, flag):
+            writable(getattr(args, flag), f"--{flag}")
     if args.plot:
-        require_matplotlib()  # before a long run, not after
+        require_matplotlib()
     start = time.perf_counter()
     (x_train, t_train), test = load_mnist(data_dir=args.data_dir)
     load_seconds = time.perf_counter() - start
@@ -104,6 +126,13 @@ def train(args):
         progress=True,
     )
     train_seconds = time.perf_counter() - start
+    diverged = next((i for i, loss in enumerate(history.loss, 1) if not math.isfinite(loss)), None)
+    if diverged:
+        print(
+            f"the loss became {history.loss[diverged - 1]} at iteration {diverged}: the learning "
+            f"rate {lr} is too large for this network",
+            file=sys.stderr,
+        )
     train_acc, test_acc = history.train_acc[-1], history.test_acc[-1]
     print(
         f"final test accuracy {test_acc:.2%} (train {train_acc:.2%}); "
@@ -119,10 +148,13 @@ def train(args):
             "test_acc": test_acc,
             "load_seconds": load_seconds,
             "train_seconds": train_seconds,
-            "history": vars(history),
+            "history": {
+                k: [v if math.isfinite(v) else None for v in values]
+                for k, values in vars(history).items()
+            },
         }
         with atomic_write(args.json, "w") as f:
-            json.dump(summary, f, indent=1)
+            json.dump(summary, f, indent=1, allow_nan=False)  # strict JSON: NaN is written as null
         print(f"wrote the summary to {args.json}")
     if args.plot:
         title = f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}) on MNIST"
@@ -132,14 +164,27 @@ def train(args):
 
 
 def warn_numerical(net, x, t, iters):
-    """Say how long numerical differentiation will take: 2 loss evaluations per parameter."""
+    """Say how long numerical differentiation will take: 2 evaluations of the float64 loss per
+    weight, timed here on the same batch size through the same layers."""
     count = sum(p.size for p in net.params.values())
-    start = time.perf_counter()
-    net.loss(x.astype("float64"), t)
-    step = 2 * count * (time.perf_counter() - start)
+    _, loss = net.float64_loss(x, t)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        loss()
+        times.append(time.perf_counter() - start)
+    step = 2 * count * sorted(times)[2]
     print(
-        f"--numerical: every step evaluates the loss 2 x {count:,} times, one pair per "
-        f"parameter: about {step:.2g} s per step, {step * iters / 3600:.2g} hours in all. "
-        "Meant for small runs, e.g. --hidden-size 10 --batch-size 10 --iters 100.",
+        f"--numerical: every step evaluates the loss 2 x {count:,} times, one pair per weight: "
+        f"about {duration(step)} a step, {duration(step * iters)} for {iters} iterations "
+        "(plus the accuracy evaluations). Meant for small runs, e.g. --hidden-size 10 "
+        "--batch-size 10 --iters 100.",
         file=sys.stderr,
     )
+
+
+def duration(seconds):
+    for unit, size in (("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.2g} {unit}"
+    return f"{seconds:.2g} s"

@@ -18,8 +18,9 @@ DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "adam": 0.001}  # b
 
 @dataclass
 class History:
-    """What fit records: the loss of each mini-batch (before its update), and the accuracy on
-    the whole training and test sets after iteration 1 and every epoch, and after the last."""
+    """What fit records: the loss of each mini-batch as the network saw it, before the update it
+    led to (the book's script evaluates it once more after), and the accuracy on the whole
+    training and test sets after iteration 1, every epoch, and the last iteration."""
 
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -69,8 +70,8 @@ def fit(
             batch = rng.integers(0, n, batch_size)
             x, t = x_train[batch], t_train[batch]
             if numerical:
-                optimizer.update(net.params, net.numerical_gradient(x, t))
                 history.loss.append(net.loss(x, t))
+                optimizer.update(net.params, net.numerical_gradient(x, t))
             else:
                 optimizer.zero_grad()
                 loss = net.forward(x, t)
