@@ -103,7 +103,7 @@ def test_an_unwritable_output_is_refused_before_loading_anything(
 def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
     path = tmp_path / "s.json"
     argv = ["train", "--activation", "relu", "--lr", "1e30", "--iters", "5", "--json", str(path)]
-    with pytest.warns(RuntimeWarning, match="overflow"):  # NumPy's own report, as it happens
+    with pytest.warns(RuntimeWarning):  # NumPy reports the overflow and the NaNs it makes
         assert cli.main(argv) == 0
     assert "the learning rate 1e+30 is too large" in capsys.readouterr().err
     text = path.read_text()
