@@ -322,3 +322,13 @@ def test_forward_must_return_numbers():
 
     with pytest.raises(TypeError, match=r"Text\.forward returned dtype <U1"):
         Text()(Tensor(1.0))
+
+
+def test_a_tensor_reached_before_its_other_user_still_gets_every_contribution():
+    # r = f(c, a) with a = g(c): a walk that lists c when it first meets it, before a, would
+    # run c's backward with a's share missing
+    x = Tensor(2.0, requires_grad=True)
+    c = x * 3
+    a = c.exp()
+    (c * a).backward()  # d/dx (3x·e^{3x}) = 3e^{3x} + 9x·e^{3x}
+    assert x.grad == pytest.approx(3 * np.exp(6) + 18 * np.exp(6))

@@ -18,6 +18,7 @@ __all__ = [
 ]
 
 CROSS_ENTROPY_DELTA = 1e-7  # the book's guard against log(0) in cross_entropy_error (4.2.2)
+UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # to see labels as unsigned: see as_batch
 
 
 def sigmoid(x):
@@ -70,20 +71,23 @@ def cross_entropy_error(y, t):
     n = y.shape[0]
     if t.shape == y.shape:
         return -np.sum(t * np.log(y + CROSS_ENTROPY_DELTA)) / n
-    return -np.sum(np.log(y[np.arange(n), t] + CROSS_ENTROPY_DELTA)) / n
+    return -np.sum(np.log(pick("cross_entropy_error", y, t) + CROSS_ENTROPY_DELTA)) / n
 
 
 def as_batch(op, y, t):
     """Scores y as a (batch, classes) float array, with targets t that are either one-hot rows of
     the same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
     y, t = np.asarray(y), np.asarray(t)
+    labels = t.dtype.kind in "iu" and t.shape == (len(y),)
+    if labels and y.ndim == 2 and len(y) and y.dtype.kind == "f":
+        return y, t  # labels: the common case (pick checks their range)
     if y.dtype.kind != "f":
         y = y.astype(np.float64)
     if y.ndim == 1:
         y, t = y[None], (t[None] if t.shape == y.shape else t.reshape(-1))
     if y.ndim != 2:
         raise ValueError(f"{op}: scores must be (batch, classes), got shape {y.shape}")
-    n, classes = y.shape
+    n = len(y)
     if n == 0:
         raise ValueError(f"{op}: the batch is empty; a mean over no samples is undefined")
     if t.shape == y.shape:
@@ -94,7 +98,14 @@ def as_batch(op, y, t):
         )
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class labels must be integers, got dtype {t.dtype}")
-    if t.min() < 0 or t.max() >= classes:
+    return y, t
+
+
+def pick(op, y, t):
+    """y[n, t[n]] for every row n: each sample's score for its label, every label checked to be
+    in 0..classes-1 in one pass (seen as unsigned, a negative label is huge)."""
+    classes = y.shape[1]
+    if t.view(UNSIGNED[t.itemsize]).max() >= classes:
         bad = t[(t < 0) | (t >= classes)][0]
         raise ValueError(f"{op}: label {bad} is outside the class range 0..{classes - 1}")
-    return y, t
+    return y[np.arange(len(y)), t]

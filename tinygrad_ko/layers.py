@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.functions import as_batch, sigmoid
+from tinygrad_ko.functions import as_batch, pick, sigmoid
 from tinygrad_ko.ops import unbroadcast
 from tinygrad_ko.tensor import Function, Tensor
 
@@ -33,16 +33,25 @@ def _dout(layer, dout):
 
 
 class ReLU(Function):
-    """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0."""
+    """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0.
+
+    It keeps its output and finds where x > 0 from it in backward, so a forward pass that no
+    backward follows (evaluation) does no more than np.maximum.
+    """
 
     def forward(self, x):
-        x = np.asarray(x)
-        self.mask, self.out_shape = x <= 0, x.shape
-        return np.maximum(x, 0)
+        self.out = np.maximum(x, 0)
+        self.out_shape = self.out.shape
+        return self.out
+
+    @property
+    def mask(self):
+        """Where x <= 0, as the book's Relu keeps it."""
+        return self.out <= 0
 
     def backward(self, dout):
         dout = _dout(self, dout)
-        return np.where(self.mask, 0, dout)
+        return dout * (self.out > 0)
 
 
 Relu = ReLU  # the book's spelling
@@ -78,7 +87,8 @@ class Affine(Function):
         if x.ndim == 0:
             raise ValueError("Affine: the input is a scalar; it must be a sample or a batch")
         self.x_shape = x.shape
-        x = x.reshape(1 if x.ndim == 1 else x.shape[0], -1)
+        if x.ndim != 2:  # one sample, or samples to flatten
+            x = x.reshape(1 if x.ndim == 1 else x.shape[0], -1)
         if W.ndim != 2 or x.shape[1] != W.shape[0]:
             raise ValueError(
                 f"Affine: input of shape {self.x_shape} has {x.shape[1]} features per sample, "
@@ -89,16 +99,26 @@ class Affine(Function):
                 f"Affine: b has shape {b.shape}; with W {W.shape} it must be ({W.shape[1]},)"
             )
         self.x = x
-        out = x @ W + b
+        out = x @ W
+        if out.dtype == b.dtype:
+            out += b  # in place: one array fewer
+        else:
+            out = out + b
         out = out[0] if len(self.x_shape) == 1 else out
         self.out_shape = out.shape
         return out
 
     def backward(self, dout):
-        dout = _dout(self, dout).reshape(self.x.shape[0], -1)
-        self.dW = self.x.T @ dout if self.needs_grad(1) else None
-        self.db = unbroadcast(dout, self.b.shape) if self.needs_grad(2) else None
-        return (dout @ self.W.T).reshape(self.x_shape) if self.needs_grad(0) else None
+        dout = _dout(self, dout)
+        if dout.ndim != 2:
+            dout = dout.reshape(self.x.shape[0], -1)
+        needs = self.needs_input_grad or (True, True, True)  # x, W, b; all, the book's way
+        self.dW = self.x.T @ dout if needs[1] else None
+        self.db = unbroadcast(dout, self.b.shape) if needs[2] else None
+        if not needs[0]:
+            return None  # the input batch: no dout·Wᵀ at all
+        dx = dout @ self.W.T
+        return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)
 
 
 class SoftmaxWithLoss(Function):
@@ -110,35 +130,33 @@ class SoftmaxWithLoss(Function):
     logits of size 1e4. A 1-D x is a single sample.
     """
 
-    def __call__(self, x, t):
-        if isinstance(t, Tensor) and t.requires_grad:
+    def forward(self, x, t):
+        if self.needs_input_grad is not None and self.needs_input_grad[1]:
             raise ValueError(
                 "SoftmaxWithLoss: the targets t require a gradient, but the layer gives one only "
                 "for the scores x; pass t.detach()"
             )
-        return super().__call__(x, t)
-
-    def forward(self, x, t):
         self.x_shape, self.out_shape = np.shape(x), ()
         x, t = as_batch("SoftmaxWithLoss", x, t)
         n = x.shape[0]
-        z = x - x.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        total = e.sum(axis=1, keepdims=True)
-        self.t, self.y = t, e / total
+        z = x - x.max(axis=1, keepdims=True)  # log softmax = z - log Σ exp z, exactly
+        y = np.exp(z)
+        total = y.sum(axis=1, keepdims=True)
+        y /= total
+        log_total = np.log(total, out=total)
         if t.shape == x.shape:
-            self.loss = np.sum(t * (np.log(total) - z)) / n
+            self.loss = np.sum(t * (log_total - z)) / n
         else:
-            self.loss = np.mean(np.log(total[:, 0]) - z[np.arange(n), t])
+            self.loss = (log_total.sum() - pick("SoftmaxWithLoss", z, t).sum()) / n
+        self.t, self.y = t, y
         return np.asarray(self.loss, dtype=x.dtype)
 
     def backward(self, dout=1):
-        dout = _dout(self, dout)
-        n = self.y.shape[0]
+        scale = float(_dout(self, dout)) / len(self.y)  # a Python float keeps float32 float32
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
             dx = self.y.copy()
-            dx[np.arange(n), self.t] -= 1
-        dx *= dout / n
-        return dx.reshape(self.x_shape)
+            dx[np.arange(len(dx)), self.t] -= 1  # labels checked by forward
+        dx *= scale
+        return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)

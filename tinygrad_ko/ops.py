@@ -20,11 +20,15 @@ def unbroadcast(grad, shape):
     """
     if grad.shape == shape:
         return grad
+    if grad.shape[1:] == shape:  # a bias added to every row: the common case
+        return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    return grad.sum(axis=axes, keepdims=True).reshape(shape)
+    if lead:  # the axes broadcasting added in front
+        grad = grad.sum(axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:  # the axes of length 1 it stretched
+        grad = grad.sum(axis=ones, keepdims=True)
+    return grad
 
 
 def _broadcast_check(op, a, b):

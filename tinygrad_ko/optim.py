@@ -54,8 +54,13 @@ class Optimizer:
                 f"{type(self).__name__}(net.parameters(), lr=...) or use update(params, grads)"
             )
         for p in self.params:
-            if p.grad is not None:
-                self._step(p, p.data, p.grad)
+            grad = p.grad
+            if grad is not None:
+                state = self.state.get(p)
+                if state is None or grad.shape != p.data.shape:
+                    self._step(p, p.data, grad)  # first step, or a gradient to refuse
+                else:
+                    self.apply(p.data, grad, state)
 
     def zero_grad(self):
         for p in self.params or ():

@@ -239,6 +239,14 @@ class Tensor:
         return ops.Transpose(None)(self)
 
 
+def _constant(value):
+    """A Tensor for a plain argument of a Function call; arrays of numbers are wrapped as they
+    are, anything else goes through Tensor's checks."""
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return Tensor._from_op(value, None)
+    return Tensor(value)
+
+
 def _one_or_many(args):
     """Accept both f(2, 3) and f((2, 3)), as NumPy's reshape and transpose do."""
     return tuple(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else args
@@ -273,8 +281,9 @@ class Function:
     """
 
     param_names = ()
-    _shares_dout = False
-    needs_input_grad = None  # set on each node: which inputs want a gradient (None: all)
+    _shares_dout, _grad_names = False, ()
+    needs_input_grad = None  # set on each node before forward: which inputs want a gradient
+    # (None, the book's way: all of them)
     inputs = ()  # set on each node: the input tensors; None once the graph is freed
 
     def forward(self, *xs):
@@ -287,6 +296,7 @@ class Function:
         super().__init_subclass__(**kwargs)
         # the library's own rules never write into dout, so they can share it without a copy
         cls._shares_dout = cls.__module__.startswith("tinygrad_ko.")
+        cls._grad_names = tuple("d" + name for name in cls.param_names)
 
     def needs_grad(self, i):
         """Whether input i wants a gradient; always true when used the book's way."""
@@ -295,39 +305,49 @@ class Function:
     def __call__(self, *args):
         node = object.__new__(type(self))
         node.__dict__.update(self.__dict__)
-        inputs = tuple(a if isinstance(a, Tensor) else Tensor(a) for a in args)
-        weights = tuple(getattr(self, name) for name in self.param_names)
-        for name, w in zip(self.param_names, weights):
-            setattr(node, name, w.data if isinstance(w, Tensor) else np.asarray(w))
-        out = node.forward(*(x.data for x in inputs))
-        if not isinstance(out, np.ndarray):
+        inputs, arrays = [], []
+        for a in args:
+            x = a if isinstance(a, Tensor) else _constant(a)
+            inputs.append(x)
+            arrays.append(x.data)
+        for name in self.param_names:  # the node computes with the weights' arrays
+            w = getattr(self, name)
+            w = w if isinstance(w, Tensor) else Tensor(w)
+            setattr(node, name, w.data)
+            inputs.append(w)
+        needs = tuple([x._requires_grad for x in inputs])
+        record = _grad_enabled and True in needs
+        node.needs_input_grad = needs if record else (False,) * len(needs)  # forward may look
+        out = node.forward(*arrays)
+        if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.dtype.kind not in "biuf":
             raise TypeError(
                 f"{type(self).__name__}.forward returned dtype {out.dtype}; it must return "
                 "a numeric NumPy array"
             )
-        if weights:
-            inputs += tuple(w if isinstance(w, Tensor) else Tensor(w) for w in weights)
-        if not (_grad_enabled and any(x._requires_grad for x in inputs)):
+        if not record:
             return Tensor._from_op(out, None)
-        node.inputs = inputs
-        node.needs_input_grad = tuple(x._requires_grad for x in inputs)
+        node.inputs = tuple(inputs)
         return Tensor._from_op(out, node)
 
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
         grads = self.backward(dout if self._shares_dout else np.array(dout))
-        grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
         n_args = len(self.inputs) - len(self.param_names)
-        left_out = self.inputs[len(grads) : n_args]
-        if len(grads) > n_args or any(x._requires_grad for x in left_out):
-            raise ValueError(
-                f"{type(self).__name__}.backward returned {len(grads)} gradient(s), but the call "
-                f"had {n_args} input(s) and each input that requires a gradient needs one"
-            )
-        grads += (None,) * len(left_out)
-        return grads + tuple(getattr(self, "d" + name) for name in self.param_names)
+        if len(grads) != n_args:
+            left_out = self.inputs[len(grads) : n_args]
+            if len(grads) > n_args or any(x._requires_grad for x in left_out):
+                raise ValueError(
+                    f"{type(self).__name__}.backward returned {len(grads)} gradient(s), but the "
+                    f"call had {n_args} input(s) and each input that requires a gradient needs one"
+                )
+            grads += (None,) * len(left_out)
+        if self._grad_names:
+            grads += tuple([getattr(self, name) for name in self._grad_names])
+        return grads
 
     def _release(self):
         """Free what the node saved for backward; backprop through it again is an error."""
@@ -336,19 +356,19 @@ class Function:
 
 
 def _graph_order(root):
-    """The non-leaf tensors behind root, each before the tensors it was computed from."""
-    order, seen = [], {root}
-    stack = [(root, iter(_node_inputs(root)))]
+    """The non-leaf tensors behind root, each before the tensors it was computed from: a
+    depth-first walk that lists a tensor once all its inputs are listed, reversed."""
+    order, visited, stack = [], set(), [(root, False)]
     while stack:
-        t, pending = stack[-1]
-        for x in pending:
-            if x._creator is not None and x not in seen:
-                seen.add(x)
-                stack.append((x, iter(_node_inputs(x))))
-                break
-        else:
-            stack.pop()
+        t, inputs_listed = stack.pop()
+        if inputs_listed:
             order.append(t)
+        elif t not in visited:
+            visited.add(t)
+            stack.append((t, True))
+            for x in _node_inputs(t):
+                if x._creator is not None:
+                    stack.append((x, False))
     order.reverse()
     return order
 
@@ -364,6 +384,8 @@ def _node_inputs(t):
 
 
 def _seed(root, grad):
+    if grad is None and root.data.size == 1:
+        return np.ones(root.data.shape, root.data.dtype)
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
@@ -412,10 +434,14 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
         if g is not None:
             if t._retains_grad if wanted is None else t in wanted:
                 kept[t] = g
-            for i, (x, gx) in enumerate(zip(node.inputs, node._input_grads(g))):
+            inputs = node.inputs
+            for i, gx in enumerate(node._input_grads(g)):
+                x = inputs[i]
                 if gx is None or not x._requires_grad:
                     continue
-                gx = _checked(node, i, x, gx)
+                data = x.data
+                if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+                    gx = _checked(node, i, x, gx)
                 previous = grads.get(x)
                 grads[x] = gx if previous is None else previous + gx
         if not retain_graph:
