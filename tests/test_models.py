@@ -49,6 +49,20 @@ def test_backprop_matches_numerical_gradient_for_a_float32_net(seed, activation)
         assert diff.max_abs <= 1e-4 * max(scale, 1e-3), key  # float32 backprop vs float64
 
 
+def test_a_sampled_numerical_gradient_checks_a_few_elements_of_each_parameter():
+    rng = np.random.default_rng(7)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=7)
+    x, t = data(rng)
+    sampled = net.numerical_gradient(x, t, sample=4, seed=0)
+    full = net.numerical_gradient(x, t)
+    for key, g in sampled.items():
+        taken = ~np.isnan(g)
+        assert taken.sum() == min(4, g.size)
+        np.testing.assert_allclose(g[taken], full[key][taken], rtol=1e-12)
+    report = check_gradients(net, x, t, sample=4, seed=0)
+    assert all(d.max_abs < 1e-4 for d in report.values())
+
+
 def test_predict_loss_and_accuracy_the_books_way():
     rng = np.random.default_rng(1)
     net = TwoLayerNet(6, 5, 3, seed=1)

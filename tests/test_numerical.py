@@ -111,6 +111,20 @@ def test_numerical_gradient_of_an_integer_array_is_an_error():
         numerical_gradient(function_2, [3.0, 4.0])
 
 
+@given(shapes(min_dims=1).flatmap(arrays))
+def test_a_sample_of_elements_gets_the_same_central_differences(x):
+    def f(v):
+        return np.sum(np.sin(v) * v)
+
+    full = numerical_gradient(f, x)
+    k = max(1, x.size // 2)
+    sampled = numerical_gradient(f, x, sample=k, seed=3)
+    taken = ~np.isnan(sampled)
+    assert taken.sum() == k
+    np.testing.assert_array_equal(sampled[taken], full[taken])
+    np.testing.assert_array_equal(numerical_gradient(f, x, sample=k, seed=3), sampled)
+
+
 def test_numerical_gradient_needs_a_scalar_function():
     with pytest.raises(ValueError, match=r"f must return a scalar, it returned shape \(2,\)"):
         numerical_gradient(lambda v: v * 2, np.array([1.0, 2.0]))

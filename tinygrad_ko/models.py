@@ -131,11 +131,15 @@ class TwoLayerNet:
         self.forward(x, t).backward()
         return {k: p.grad for k, p in self.tensors.items()}
 
-    def numerical_gradient(self, x, t):
+    def numerical_gradient(self, x, t, sample=None, seed=None):
         """dL/dparams by central differences (4.4.2), in float64 whatever the network's dtype,
-        on copies of the weights, with no graph recorded."""
+        on copies of the weights, with no graph recorded. sample=k takes only k random
+        elements of each parameter (the others are NaN), for a quick per-element check."""
         params, loss = self.float64_loss(x, t)
-        return {k: numerical_gradient(loss, p) for k, p in params.items()}
+        return {
+            k: numerical_gradient(loss, p, sample=sample, seed=None if seed is None else seed + i)
+            for i, (k, p) in enumerate(params.items())
+        }
 
     def float64_loss(self, x, t):
         """Float64 copies of the weights, and the loss on (x, t) as a function of them, the
