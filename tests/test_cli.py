@@ -28,14 +28,9 @@ def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
     assert "train: 100% (120/120 it" in err  # plain progress lines: not a terminal
 
     summary = json.loads(paths["json"].read_text())
-    assert set(summary) == {
-        "args",
-        "train_acc",
-        "test_acc",
-        "load_seconds",
-        "train_seconds",
-        "history",
-    }
+    keys = {"args", "train_acc", "test_acc", "load_seconds", "train_seconds", "eval_seconds"}
+    assert set(summary) == keys | {"history"}
+    assert 0 < summary["eval_seconds"] < summary["train_seconds"]
     assert summary["args"]["lr"] == 0.1 and summary["args"]["iters"] == 120
     assert 0 <= summary["train_acc"] <= 1 and 0 <= summary["test_acc"] <= 1
     assert summary["load_seconds"] > 0 and summary["train_seconds"] > 0
@@ -108,6 +103,17 @@ def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
     assert "the learning rate 1e+30 is too large" in capsys.readouterr().err
     text = path.read_text()
     assert "NaN" not in text and None in json.loads(text)["history"]["loss"]
+
+
+def test_bench_prints_the_sweep_and_writes_its_files(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli, "QUICK", {"hidden_sizes": (1, 2), "batch_sizes": (3,)})
+    paths = [str(tmp_path / "b.json"), str(tmp_path / "b.png")]
+    assert cli.main(["bench", "--json", paths[0], "--plot", paths[1]]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("machine: ") and "| 2 | 3 | 1,600 |" in out
+    assert "batch 3: numerical cost grows as parameters^" in out
+    assert json.loads((tmp_path / "b.json").read_text())["points"][1]["params"] == 1600
+    assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_numerical_training_warns_how_long_a_step_takes(capsys):

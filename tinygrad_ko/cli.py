@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.models import TwoLayerNet
@@ -68,6 +69,21 @@ def parser():
         help="take gradients by numerical differentiation instead of backprop (very slow)",
     )
     train_parser.set_defaults(command=train, name="train")
+
+    bench_parser = commands.add_parser(
+        "bench",
+        help="measure numerical gradients against backprop (a quick sweep, under a minute)",
+        description="Time the full numerical gradient and backprop of TwoLayerNet(784, hidden, "
+        "10) on MNIST batches, for a few hidden and batch sizes; print a table and how each "
+        "cost grows with the number of parameters. benchmarks/numeric_vs_backprop.py runs the "
+        "full sweep.",
+    )
+    bench_parser.add_argument("--data-dir", metavar="DIR", help="folder holding the MNIST files")
+    bench_parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
+    bench_parser.add_argument(
+        "--plot", metavar="FILE.png", help="save a log-log plot of both costs"
+    )
+    bench_parser.set_defaults(command=bench, name="bench")
     return top
 
 
@@ -136,7 +152,8 @@ def train(args):
     train_acc, test_acc = history.train_acc[-1], history.test_acc[-1]
     print(
         f"final test accuracy {test_acc:.2%} (train {train_acc:.2%}); "
-        f"loading {load_seconds:.2f} s, training {train_seconds:.2f} s"
+        f"loading {load_seconds:.2f} s, training {train_seconds:.2f} s "
+        f"({history.eval_seconds:.2f} s of it evaluating)"
     )
     if args.save:
         net.save(args.save)
@@ -148,9 +165,10 @@ def train(args):
             "test_acc": test_acc,
             "load_seconds": load_seconds,
             "train_seconds": train_seconds,
+            "eval_seconds": history.eval_seconds,
             "history": {
-                k: [v if math.isfinite(v) else None for v in values]
-                for k, values in vars(history).items()
+                k: [v if math.isfinite(v) else None for v in getattr(history, k)]
+                for k in ("loss", "train_acc", "test_acc", "eval_iteration")
             },
         }
         with atomic_write(args.json, "w") as f:
@@ -161,6 +179,37 @@ def train(args):
         plot_history(history, args.plot, title=title)
         print(f"saved the curves to {args.plot}")
     return 0
+
+
+def bench(args):
+    for flag in ("plot", "json"):
+        if getattr(args, flag):
+            writable(getattr(args, flag), f"--{flag}")
+    if args.plot:
+        require_matplotlib()
+    run_sweep(args, **QUICK)
+    return 0
+
+
+def run_sweep(args, hidden_sizes, batch_sizes):
+    """The numerical-vs-backprop sweep, printed, and written as --json and --plot ask."""
+    print(f"machine: {machine()}")
+    (x, t), _ = load_mnist(data_dir=args.data_dir)
+    points = sweep(x, t, hidden_sizes, batch_sizes)
+    print(f"\n{markdown(points)}\n")
+    for batch, (numerical, backprop) in slopes(points).items():
+        print(
+            f"batch {batch}: numerical cost grows as parameters^{numerical:.2f}, "
+            f"backprop as parameters^{backprop:.2f}"
+        )
+    if args.json:
+        with atomic_write(args.json, "w") as f:
+            json.dump(as_json(points), f, indent=1)
+        print(f"wrote {args.json}")
+    if args.plot:
+        plot_costs(points, args.plot)
+        print(f"saved the plot to {args.plot}")
+    return points
 
 
 def warn_numerical(net, x, t, iters):

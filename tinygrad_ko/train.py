@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,7 @@ class History:
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
     eval_iteration: list = field(default_factory=list)  # iterations done at each evaluation
+    eval_seconds: float = field(default=0.0, compare=False)  # spent on those evaluations
 
 
 def fit(
@@ -79,9 +81,11 @@ def fit(
                 optimizer.step()
                 history.loss.append(float(loss.data))
             if i % epoch == 0 or i == iters - 1:
+                start = time.perf_counter()
                 history.eval_iteration.append(i + 1)
                 history.train_acc.append(net.accuracy(x_train, t_train))
                 history.test_acc.append(net.accuracy(x_test, t_test))
+                history.eval_seconds += time.perf_counter() - start
                 if progress:
                     bar.write(
                         f"epoch {i / epoch:5.2f}  iteration {i + 1:6d}  train acc "
