@@ -1,0 +1,189 @@
+"""Retraining the chapter-4 network: tinygrad_ko against a hand-fused NumPy loop (the floor).
+
+    python benchmarks/train_speed.py [--repeats 3] [--json FILE]
+
+Both run the book's schedule on the real MNIST in this process, in alternating repetitions:
+10000 mini-batches of 100, SGD lr 0.1, train and test accuracy every epoch, ReLU 784-50-10.
+tinygrad_ko goes through the normal user path (TwoLayerNet and fit). Reported: medians of the
+whole loop and of the steps alone (the loop without the evaluations), their ratios, test
+accuracy, the peak memory of `tinygrad-ko train` and of the floor (each in its own process),
+and throughput across batch sizes. Data: $TINYGRAD_KO_DATA/mnist, else the cache.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import fused
+
+from tinygrad_ko.bench import machine
+from tinygrad_ko.datasets import load_mnist
+from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.optim import SGD
+from tinygrad_ko.train import fit
+
+# VmHWM, the peak resident memory of this process image: ru_maxrss would start from the size
+# of the benchmark process itself, which Linux carries through fork and exec
+PEAK = (
+    "import re; status = open('/proc/self/status').read()\n"
+    "print(int(re.search(r'VmHWM:\\s+(\\d+)', status)[1]) // 1024)"
+)
+
+
+def ours(train_set, test_set, iters):
+    net = TwoLayerNet(784, 50, 10, activation="relu", seed=0)
+    start = time.perf_counter()
+    history = fit(net, train_set, test_set, iters=iters)
+    return time.perf_counter() - start, history.eval_seconds, history.test_acc[-1]
+
+
+def floor(train_set, test_set, iters):
+    start = time.perf_counter()
+    _, test_acc, eval_seconds = fused.train(train_set, test_set, iters=iters)
+    return time.perf_counter() - start, eval_seconds, test_acc
+
+
+def pytorch(train_set, test_set, iters):
+    import torch_reference
+
+    start = time.perf_counter()
+    _, test_acc, eval_seconds = torch_reference.train(train_set, test_set, iters=iters)
+    return time.perf_counter() - start, eval_seconds, test_acc
+
+
+def implementations():
+    """tinygrad_ko and the floor, and PyTorch when it is installed."""
+    runs = {"tinygrad_ko": ours, "floor": floor}
+    try:
+        import torch
+
+        runs[f"PyTorch {torch.__version__}"] = pytorch
+    except ImportError:
+        print("PyTorch is not installed: measuring tinygrad_ko and the floor only")
+    return runs
+
+
+def peak_megabytes(code):
+    """Peak resident memory of a fresh Python process running code (ru_maxrss, MB)."""
+    out = subprocess.run([sys.executable, "-c", f"{code}\n{PEAK}"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    return int(out.split()[-1])
+
+
+def steps_ours(x, t, batches):
+    net = TwoLayerNet(784, 50, 10, activation="relu", seed=0)
+    optimizer = SGD(net.parameters(), lr=0.1)
+    for b in batches:
+        optimizer.zero_grad()
+        net.forward(x[b], t[b]).backward()
+        optimizer.step()
+
+
+def steps_floor(x, t, batches):
+    p = fused.init(0)
+    for b in batches:
+        _, grads = fused.gradient(p, x[b], t[b])
+        for key, g in grads.items():
+            g *= 0.1
+            p[key] -= g
+
+
+def throughput(train_set, batch_sizes, samples=20000):
+    """Samples per second of the training step alone (no evaluation), both ways, alternating,
+    medians of 3."""
+    x, t = train_set
+    rows = {}
+    for batch in batch_sizes:
+        steps = max(samples // batch, 20)
+        batches = np.random.default_rng(0).integers(0, len(x), (steps, batch))
+        seconds = {"tinygrad_ko": [], "floor": []}
+        for _ in range(3):
+            for name, run in (("tinygrad_ko", steps_ours), ("floor", steps_floor)):
+                start = time.perf_counter()
+                run(x, t, batches)
+                seconds[name].append(time.perf_counter() - start)
+        rate = {k: steps * batch / float(np.median(v)) for k, v in seconds.items()}
+        rows[batch] = rate | {"ratio": rate["floor"] / rate["tinygrad_ko"]}
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--smoke", action="store_true", help="tiny settings: does it run?")
+    args = parser.parse_args()
+    iters, train_argv = (300, ["--iters", "300"]) if args.smoke else (10000, [])
+    print(f"machine: {machine()}")
+    train_set, test_set = load_mnist()
+
+    contenders = implementations()
+    runs = {name: [] for name in contenders}
+    for r in range(args.repeats):
+        order = list(contenders.items())
+        for name, run in order if r % 2 == 0 else order[::-1]:  # alternating, both ways
+            total, evaluating, accuracy = run(train_set, test_set, iters)
+            runs[name].append((total, total - evaluating, accuracy))
+            steps = total - evaluating
+            print(
+                f"run {r + 1} {name}: {total:.2f} s, steps {steps:.2f} s, accuracy {accuracy:.4f}"
+            )
+
+    median = {k: np.median(np.array(v), axis=0) for k, v in runs.items()}
+    # each repetition ran both back to back: the median of their ratios resists the drift of a
+    # shared machine better than a ratio of medians
+    paired = np.array(runs["tinygrad_ko"])[:, :2] / np.array(runs["floor"])[:, :2]
+    loop_ratio, step_ratio = np.median(paired, axis=0)
+    cli = "from tinygrad_ko.cli import main; main"
+    memory = {
+        "tinygrad-ko train": peak_megabytes(f"{cli}(['train', *{train_argv}])"),
+        "tinygrad-ko train --activation relu": peak_megabytes(
+            f"{cli}(['train', '--activation', 'relu', *{train_argv}])"
+        ),
+        "floor": peak_megabytes(
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import fused\n"
+            "from tinygrad_ko.datasets import load_mnist\n"
+            f"fused.train(*load_mnist(), iters={iters})"
+        ),
+    }
+    sizes, samples = ((10, 100), 2000) if args.smoke else ((1, 10, 100, 1000), 20000)
+    rates = throughput(train_set, sizes, samples)
+
+    print("\n| implementation | training loop | steps alone | test accuracy |")
+    print("|---|---:|---:|---:|")
+    for name in runs:
+        total, steps, accuracy = median[name]
+        print(f"| {name} | {total:.2f} s | {steps:.2f} s | {accuracy:.2%} |")
+    print(
+        f"\ntinygrad_ko / floor, median of {args.repeats} paired repetitions: training loop "
+        f"{loop_ratio:.2f}, steps alone {step_ratio:.2f}"
+    )
+    print("\n| peak memory | MB |\n|---|---:|")
+    for name, mb in memory.items():
+        print(f"| {name} | {mb} |")
+    print("\n| batch size | tinygrad_ko samples/s | floor samples/s | floor / tinygrad_ko |")
+    print("|---:|---:|---:|---:|")
+    for batch, rate in rates.items():
+        print(
+            f"| {batch} | {rate['tinygrad_ko']:,.0f} | {rate['floor']:,.0f} | {rate['ratio']:.2f} |"
+        )
+    if args.json:
+        result = {
+            "machine": machine(),
+            "runs": {k: [list(r) for r in v] for k, v in runs.items()},
+            "loop_ratio": loop_ratio,
+            "step_ratio": step_ratio,
+            "peak_memory_mb": memory,
+            "throughput": {str(k): v for k, v in rates.items()},
+        }
+        Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
