@@ -97,6 +97,42 @@ def test_softmax_with_loss_is_the_exact_cross_entropy_with_labels_or_one_hot(exa
     np.testing.assert_allclose(SoftmaxWithLoss().forward(x, one_hot), exact, rtol=1e-12, atol=1e-15)
 
 
+def test_relu_matches_the_book_at_zero_nan_and_infinite_gradients():
+    x = np.array([-1.0, -0.0, 0.0, np.nan, 2.0, -np.inf])
+    dout = np.array([np.inf, np.nan, 5.0, 7.0, 1.0, np.nan])
+    book_mask = x <= 0  # the book: dout[mask] = 0, the rest passes
+    expected = np.where(book_mask, 0, dout)
+    layer = Relu()
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(dout.copy()), expected)
+    xt = Tensor(x, requires_grad=True)
+    ReLU()(xt).backward(dout)
+    np.testing.assert_array_equal(xt.grad, expected)
+
+
+def test_relu_backward_does_not_follow_later_changes_to_its_output():
+    layer = Relu()
+    y = layer.forward(np.array([-1.0, 1.0, 2.0]))
+    y -= 5  # the caller reuses the output array
+    np.testing.assert_array_equal(layer.backward(np.ones(3)), [0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "classes", "label"), [(np.int8, 200, -100), (np.int16, 40000, -30000)]
+)
+def test_negative_labels_of_small_integer_types_are_refused(dtype, classes, label):
+    t = np.array([label, 0], dtype=dtype)
+    with pytest.raises(ValueError, match=rf"label {label} is outside the class range"):
+        SoftmaxWithLoss().forward(np.zeros((2, classes)), t)
+
+
+def test_the_float32_loss_agrees_with_float64_to_float32_precision():
+    x = np.random.default_rng(0).standard_normal((100, 10)) * 3
+    t = np.arange(100) % 10
+    exact = SoftmaxWithLoss().forward(x, t)  # float64
+    assert SoftmaxWithLoss().forward(x.astype(np.float32), t) == pytest.approx(exact, rel=5e-7)
+
+
 def test_relu_is_the_books_relu_and_leaves_dout_alone():
     assert Relu is ReLU
     layer, dout = Relu(), np.array([5.0, 5.0])

@@ -315,6 +315,59 @@ def test_too_few_gradients_for_inputs_that_need_them_is_an_error():
         out.backward()
 
 
+def test_a_function_can_declare_its_weights_on_the_instance():
+    class Scale(Function):
+        def __init__(self, w):
+            self.w, self.param_names = w, ("w",)
+
+        def forward(self, x):
+            self.x = x
+            return x * self.w
+
+        def backward(self, dout):
+            self.dw = (dout * self.x).sum(keepdims=True).reshape(self.w.shape)
+            return dout * self.w
+
+    w = Tensor([3.0], requires_grad=True)
+    Scale(w)(Tensor([1.0, 2.0])).sum().backward()
+    np.testing.assert_array_equal(w.grad, [3.0])
+
+
+def test_backward_may_return_any_tuple_or_a_list():
+    from typing import NamedTuple
+
+    class Pair(NamedTuple):
+        dx: np.ndarray
+        dy: np.ndarray
+
+    class Mul(MulBook):
+        def backward(self, dout):
+            return Pair(dout * self.y, dout * self.x)
+
+    x, y = Tensor(2.0, requires_grad=True), Tensor(5.0, requires_grad=True)
+    Mul()(x, y).backward()
+    assert (x.grad, y.grad) == (5.0, 2.0)
+
+
+def test_forward_sees_which_inputs_want_a_gradient():
+    seen = []
+
+    class Look(Function):
+        def forward(self, x, y):
+            seen.append(self.needs_input_grad)
+            return x + y
+
+        def backward(self, dout):
+            return dout, dout
+
+    a, b = Tensor(1.0, requires_grad=True), Tensor(2.0)
+    Look()(a, b)
+    with no_grad():
+        Look()(a, b)
+    Look().forward(np.ones(1), np.ones(1))
+    assert seen == [(True, False), (False, False), None]  # recorded, not recorded, book way
+
+
 def test_forward_must_return_numbers():
     class Text(Function):
         def forward(self, x):

@@ -18,7 +18,6 @@ __all__ = [
 ]
 
 CROSS_ENTROPY_DELTA = 1e-7  # the book's guard against log(0) in cross_entropy_error (4.2.2)
-UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # to see labels as unsigned: see as_batch
 
 
 def sigmoid(x):
@@ -105,7 +104,8 @@ def pick(op, y, t):
     """y[n, t[n]] for every row n: each sample's score for its label, every label checked to be
     in 0..classes-1 in one pass (seen as unsigned, a negative label is huge)."""
     classes = y.shape[1]
-    if t.view(UNSIGNED[t.itemsize]).max() >= classes:
+    # one pass: as 64-bit unsigned, a negative label is at least 2**63, beyond any class count
+    if t.astype(np.intp, copy=False).view(np.uintp).max() >= classes:
         bad = t[(t < 0) | (t >= classes)][0]
         raise ValueError(f"{op}: label {bad} is outside the class range 0..{classes - 1}")
     return y[np.arange(len(y)), t]

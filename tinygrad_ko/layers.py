@@ -35,23 +35,20 @@ def _dout(layer, dout):
 class ReLU(Function):
     """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0.
 
-    It keeps its output and finds where x > 0 from it in backward, so a forward pass that no
-    backward follows (evaluation) does no more than np.maximum.
+    Like the book's, it keeps mask = (x <= 0); in the graph, only when a backward can follow,
+    so evaluation does no more than np.maximum.
     """
 
     def forward(self, x):
-        self.out = np.maximum(x, 0)
-        self.out_shape = self.out.shape
-        return self.out
-
-    @property
-    def mask(self):
-        """Where x <= 0, as the book's Relu keeps it."""
-        return self.out <= 0
+        x = np.asarray(x)
+        if self.needs_input_grad is None or self.needs_input_grad[0]:
+            self.mask = x <= 0
+        self.out_shape = x.shape
+        return np.maximum(x, 0)
 
     def backward(self, dout):
         dout = _dout(self, dout)
-        return dout * (self.out > 0)
+        return np.where(self.mask, 0, dout)
 
 
 Relu = ReLU  # the book's spelling
@@ -146,8 +143,8 @@ class SoftmaxWithLoss(Function):
         log_total = np.log(total, out=total)
         if t.shape == x.shape:
             self.loss = np.sum(t * (log_total - z)) / n
-        else:
-            self.loss = (log_total.sum() - pick("SoftmaxWithLoss", z, t).sum()) / n
+        else:  # the mean of per-sample losses: no cancellation between two large sums
+            self.loss = (log_total[:, 0] - pick("SoftmaxWithLoss", z, t)).sum() / n
         self.t, self.y = t, y
         return np.asarray(self.loss, dtype=x.dtype)
 

@@ -20,11 +20,11 @@ def unbroadcast(grad, shape):
     """
     if grad.shape == shape:
         return grad
-    if grad.shape[1:] == shape:  # a bias added to every row: the common case
+    if shape and grad.shape[1:] == shape:  # a bias added to every row: the common case
         return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
-    if lead:  # the axes broadcasting added in front
-        grad = grad.sum(axis=tuple(range(lead)))
+    if lead:  # the axes broadcasting added in front (np.asarray: a full sum gives a scalar)
+        grad = np.asarray(grad.sum(axis=tuple(range(lead))))
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if ones:  # the axes of length 1 it stretched
         grad = grad.sum(axis=ones, keepdims=True)

@@ -54,13 +54,8 @@ class Optimizer:
                 f"{type(self).__name__}(net.parameters(), lr=...) or use update(params, grads)"
             )
         for p in self.params:
-            grad = p.grad
-            if grad is not None:
-                state = self.state.get(p)
-                if state is None or grad.shape != p.data.shape:
-                    self._step(p, p.data, grad)  # first step, or a gradient to refuse
-                else:
-                    self.apply(p.data, grad, state)
+            if p.grad is not None:
+                self._step(p, p.data, p.grad)
 
     def zero_grad(self):
         for p in self.params or ():

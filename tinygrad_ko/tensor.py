@@ -281,9 +281,10 @@ class Function:
     """
 
     param_names = ()
-    _shares_dout, _grad_names = False, ()
-    needs_input_grad = None  # set on each node before forward: which inputs want a gradient
-    # (None, the book's way: all of them)
+    _shares_dout = False
+    # set on each node before forward: which inputs want a gradient (all False when nothing is
+    # recorded, under no_grad or when no input requires one; None the book's way: all of them)
+    needs_input_grad = None
     inputs = ()  # set on each node: the input tensors; None once the graph is freed
 
     def forward(self, *xs):
@@ -296,7 +297,6 @@ class Function:
         super().__init_subclass__(**kwargs)
         # the library's own rules never write into dout, so they can share it without a copy
         cls._shares_dout = cls.__module__.startswith("tinygrad_ko.")
-        cls._grad_names = tuple("d" + name for name in cls.param_names)
 
     def needs_grad(self, i):
         """Whether input i wants a gradient; always true when used the book's way."""
@@ -334,7 +334,7 @@ class Function:
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
         grads = self.backward(dout if self._shares_dout else np.array(dout))
-        if type(grads) is not tuple:
+        if not isinstance(grads, tuple):
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         n_args = len(self.inputs) - len(self.param_names)
         if len(grads) != n_args:
@@ -345,8 +345,8 @@ class Function:
                     f"call had {n_args} input(s) and each input that requires a gradient needs one"
                 )
             grads += (None,) * len(left_out)
-        if self._grad_names:
-            grads += tuple([getattr(self, name) for name in self._grad_names])
+        if self.param_names:
+            grads += tuple([getattr(self, "d" + name) for name in self.param_names])
         return grads
 
     def _release(self):
@@ -384,15 +384,13 @@ def _node_inputs(t):
 
 
 def _seed(root, grad):
-    if grad is None and root.data.size == 1:
-        return np.ones(root.data.shape, root.data.dtype)
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
                 f"backward: a gradient can be left out only for a scalar output, this tensor has "
                 f"shape {root.shape}; call backward(grad) with dL/dtensor of that shape"
             )
-        return np.ones(root.shape, dtype=root.dtype)
+        return np.ones(root.data.shape, root.data.dtype)
     seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
     if seed.shape != root.shape:
         raise ValueError(
