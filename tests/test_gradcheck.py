@@ -278,6 +278,23 @@ class TinyNet:
         return {k: numerical_gradient(lambda _: self.loss(x, t), p) for k, p in self.params.items()}
 
 
+def test_a_sampled_check_still_shows_a_nan_gradient():
+    class NanNet(TinyNet):
+        def numerical_gradient(self, x, t, sample=None, seed=None):
+            from tinygrad_ko import numerical_gradient
+
+            grads = {
+                k: numerical_gradient(lambda _: self.loss(x, t), p, sample=sample, seed=seed)
+                for k, p in self.params.items()
+            }
+            grads["W"][...] = np.nan  # the sampled elements, all NaN
+            return grads
+
+    x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
+    report = check_gradients(NanNet(), x, t, sample=2, seed=0)
+    assert np.isnan(report["W"].max_abs)
+
+
 def test_check_gradients_reports_each_parameter_like_the_books_gradient_check():
     x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
     good = check_gradients(TinyNet(), x, t)

@@ -119,10 +119,16 @@ def test_a_sample_of_elements_gets_the_same_central_differences(x):
     full = numerical_gradient(f, x)
     k = max(1, x.size // 2)
     sampled = numerical_gradient(f, x, sample=k, seed=3)
-    taken = ~np.isnan(sampled)
+    taken = ~np.ma.getmaskarray(sampled)
     assert taken.sum() == k
-    np.testing.assert_array_equal(sampled[taken], full[taken])
-    np.testing.assert_array_equal(numerical_gradient(f, x, sample=k, seed=3), sampled)
+    np.testing.assert_array_equal(sampled.data[taken], full[taken])
+    np.testing.assert_array_equal(numerical_gradient(f, x, sample=k, seed=3).mask, sampled.mask)
+
+
+@pytest.mark.parametrize("sample", [0, -1, 2.5, True])
+def test_a_sample_must_be_a_whole_number_of_elements(sample):
+    with pytest.raises(ValueError, match="sample must be a whole number >= 1"):
+        numerical_gradient(function_2, np.array([1.0, 2.0]), sample=sample)
 
 
 def test_numerical_gradient_needs_a_scalar_function():

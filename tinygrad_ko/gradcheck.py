@@ -266,14 +266,14 @@ def check_gradients(network, x, t, sample=None, seed=None):
     report = {}
     for key in network.params:
         a = np.asarray(backprop[key], dtype=np.float64)
-        n = np.asarray(numerical[key], dtype=np.float64)
+        n = np.ma.getdata(numerical[key]).astype(np.float64)
         if a.shape != n.shape:
             raise ValueError(
                 f"check_gradients: gradient({key}) has shape {a.shape}, but "
                 f"numerical_gradient({key}) has shape {n.shape}"
             )
-        if sample is not None:  # only the differentiated elements
-            taken = ~np.isnan(n)
+        if sample is not None:  # only the differentiated elements (the rest are masked)
+            taken = ~np.ma.getmaskarray(numerical[key])
             a, n = a[taken], n[taken]
         diff = np.abs(a - n)
         scale = np.maximum(np.abs(a), np.abs(n))

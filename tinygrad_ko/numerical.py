@@ -26,8 +26,9 @@ def numerical_gradient(f, x, h=1e-4, sample=None, seed=None):
     book's `f = lambda W: net.loss(x, t)`). Every element is restored exactly afterwards, also
     when f raises. No graph is recorded while f runs.
 
-    sample=k differentiates only k elements drawn at random (from `seed`) and leaves the others
-    NaN: a per-element check of a large network at a fraction of the cost.
+    sample=k differentiates only k elements drawn at random (from `seed`) and returns a masked
+    array in which the others are masked out: a per-element check of a large network at a
+    fraction of the cost.
     """
     array = x.data if isinstance(x, Tensor) else x
     if not isinstance(array, np.ndarray):
@@ -42,12 +43,19 @@ def numerical_gradient(f, x, h=1e-4, sample=None, seed=None):
         )
     if not array.flags.writeable:
         raise ValueError("numerical_gradient: x is read-only, but it must be changed in place")
+    grad = np.zeros_like(array)
     if sample is None:
-        grad, indices = np.zeros_like(array), np.ndindex(array.shape)
+        indices = np.ndindex(array.shape)
     else:
-        grad = np.full_like(array, np.nan)
-        chosen = np.random.default_rng(seed).permutation(array.size)[:sample]
-        indices = zip(*np.unravel_index(np.sort(chosen), array.shape))
+        if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
+            raise ValueError(
+                f"numerical_gradient: sample must be a whole number >= 1, got {sample!r}"
+            )
+        chosen = np.sort(np.random.default_rng(seed).permutation(array.size)[:sample])
+        taken = np.zeros(array.size, dtype=bool)
+        taken[chosen] = True
+        grad = np.ma.masked_array(grad, mask=~taken.reshape(array.shape))
+        indices = zip(*np.unravel_index(chosen, array.shape))
     with no_grad():
         for index in indices:
             original = array[index]
@@ -58,7 +66,7 @@ def numerical_gradient(f, x, h=1e-4, sample=None, seed=None):
                 minus = _scalar(f(x))
             finally:
                 array[index] = original
-            grad[index] = (plus - minus) / (2 * h)
+            grad.data[index] = (plus - minus) / (2 * h)
     return grad
 
 
