@@ -32,7 +32,7 @@ from tinygrad_ko.train import fit
 # of the benchmark process itself, which Linux carries through fork and exec
 PEAK = (
     "import re; status = open('/proc/self/status').read()\n"
-    "print(int(re.search(r'VmHWM:\\s+(\\d+)', status)[1]) // 1024)"
+    "print(round(int(re.search(r'VmHWM:\\s+(\\d+)', status)[1]) * 1024 / 1e6))"
 )
 
 
@@ -70,7 +70,7 @@ def implementations():
 
 
 def peak_megabytes(code):
-    """Peak resident memory of a fresh Python process running code (ru_maxrss, MB)."""
+    """Peak resident memory of a fresh Python process running code (VmHWM, in MB of 10^6)."""
     out = subprocess.run([sys.executable, "-c", f"{code}\n{PEAK}"], capture_output=True,
                          text=True, check=True).stdout  # fmt: skip
     return int(out.split()[-1])

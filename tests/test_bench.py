@@ -49,6 +49,6 @@ def test_the_table_json_and_plot(tmp_path):
     assert (tmp_path / "costs.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_quick_sweep_spans_two_orders_of_magnitude_of_parameters():
+def test_the_full_sweep_spans_two_orders_of_magnitude_of_parameters():
     sizes = [795 * h + 10 for h in bench.FULL["hidden_sizes"]]
     assert max(sizes) / min(sizes) >= 98
