@@ -2,12 +2,13 @@
 (broadcasting, batches of 1 included), checks the forward against NumPy and the backward
 against central differences in float64 (gradcheck, full and fast mode). A new op is one row."""
 
+import re
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import (
@@ -21,7 +22,7 @@ from strategies import (
     shapes,
 )
 
-from tinygrad_ko import Tensor, gradcheck
+from tinygrad_ko import Tensor, gradcheck, ops
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 from tinygrad_ko.ops import unbroadcast
 from tinygrad_ko.tensor import _graph_order
@@ -264,3 +265,158 @@ def test_power_with_a_number_exponent_takes_no_log_of_a_negative_base():
     with np.errstate(all="raise"):
         (x**2).sum().backward()
     np.testing.assert_array_equal(x.grad, [-4.0, 6.0])
+
+
+# --- bad input, fuzzed: the right result or a clear error, never a wrong number -----------------
+
+NUMERIC = hnp.arrays(
+    st.sampled_from([np.float64, np.float32, np.int64, np.bool_]),
+    hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+    elements={"allow_nan": False, "allow_infinity": False, "min_value": -3, "max_value": 3},
+)
+ANYTHING = st.one_of(
+    NUMERIC,
+    NUMERIC,
+    st.lists(st.text(max_size=2), min_size=1, max_size=3).map(np.array),  # strings
+    st.integers(0, 3).map(lambda n: np.array([object()] * n, dtype=object)),
+    st.none(),
+    st.text(max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.integers(-3, 3),
+    st.floats(-3, 3),
+    st.lists(st.floats(-2, 2), max_size=3),
+)
+AXIS = st.one_of(st.none(), st.integers(-4, 3), st.tuples(st.integers(-3, 3)), st.just(1.5))
+
+
+def softmax_ref(a, axis):
+    return np.exp(a - np.max(a, axis=axis, keepdims=True)) / np.sum(
+        np.exp(a - np.max(a, axis=axis, keepdims=True)), axis=axis, keepdims=True
+    )
+
+
+def log_softmax_ref(a, axis):
+    z = a - np.max(a, axis=axis, keepdims=True)
+    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+@st.composite
+def fuzz_case(draw):
+    """(op name, call on the arguments, NumPy reference, arguments) for any op or layer."""
+    unary = {
+        "neg": (ops.Neg, np.negative),
+        "exp": (ops.Exp, np.exp),
+        "log": (ops.Log, np.log),
+        "tanh": (ops.Tanh, np.tanh),
+        "ReLU": (ReLU, lambda a: np.maximum(a, 0)),
+        "Sigmoid": (Sigmoid, lambda a: 1 / (1 + np.exp(-a))),
+    }
+    binary = {
+        "add": (ops.Add, np.add),
+        "sub": (ops.Sub, np.subtract),
+        "mul": (ops.Mul, np.multiply),
+        "div": (ops.Div, np.true_divide),
+        "pow": (ops.Pow, np.power),
+        "matmul": (ops.MatMul, np.matmul),
+    }
+    name = draw(st.sampled_from([*unary, *binary, "sum", "max", "mean", "softmax",
+                                 "log_softmax", "reshape", "transpose", "getitem", "Affine",
+                                 "SoftmaxWithLoss"]))  # fmt: skip
+    if name in unary:
+        fn, ref = unary[name]
+        return name, lambda a: fn()(a), ref, (draw(ANYTHING),)
+    if name in binary:
+        fn, ref = binary[name]
+        return name, lambda a, b: fn()(a, b), ref, (draw(ANYTHING), draw(ANYTHING))
+    if name in ("sum", "max", "mean"):
+        axis, keepdims = draw(AXIS), draw(st.booleans())
+        reductions = {"sum": ops.Sum, "max": ops.Max}
+        if name == "mean":
+            call = lambda a: (a if isinstance(a, Tensor) else Tensor(a)).mean(axis, keepdims)  # noqa: E731
+        else:
+            call = lambda a: reductions[name](axis, keepdims)(a)  # noqa: E731
+        ref = {"sum": np.sum, "max": np.max, "mean": np.mean}[name]
+        return name, call, lambda a: ref(a, axis=axis, keepdims=keepdims), (draw(NUMERIC),)
+    if name in ("softmax", "log_softmax"):
+        axis = draw(st.integers(-3, 2))
+        fn, ref = {
+            "softmax": (ops.Softmax, softmax_ref),
+            "log_softmax": (ops.LogSoftmax, log_softmax_ref),
+        }[name]
+        return name, lambda a: fn(axis)(a), lambda a: ref(a, axis), (draw(ANYTHING),)
+    if name == "reshape":
+        shape = draw(st.lists(st.integers(-1, 4), max_size=3).map(tuple))
+        return (
+            name,
+            lambda a: ops.Reshape(shape)(a),
+            lambda a: np.reshape(a, shape),
+            (draw(NUMERIC),),
+        )
+    if name == "transpose":
+        axes = draw(st.one_of(st.none(), st.lists(st.integers(-3, 3), max_size=3).map(tuple)))
+        return (
+            name,
+            lambda a: ops.Transpose(axes)(a),
+            lambda a: np.transpose(a, axes),
+            (draw(NUMERIC),),
+        )
+    if name == "getitem":
+        index = draw(st.one_of(st.integers(-4, 4), st.just(slice(None, 2)), st.just(1.5),
+                               st.lists(st.integers(-3, 3), max_size=3).map(np.array)))  # fmt: skip
+        return name, lambda a: ops.GetItem(index)(a), lambda a: a[index], (draw(NUMERIC),)
+    if name == "Affine":
+        args = (draw(ANYTHING), draw(ANYTHING), draw(ANYTHING))
+        return name, lambda x, W, b: Affine(W, b)(x), affine_ref, args
+    args = (draw(ANYTHING), draw(ANYTHING))
+    return name, lambda x, t: SoftmaxWithLoss()(x, t), softmax_with_loss_ref, args
+
+
+def affine_ref(x, W, b):
+    return (x.reshape(len(x), -1) if x.ndim > 1 else x) @ W + b
+
+
+def softmax_with_loss_ref(x, t):
+    if x.ndim == 1:  # one sample: t is its probability row, or its label
+        x, t = x[None], (t[None] if t.shape == x.shape else t.reshape(-1))
+    logp = log_softmax_ref(x.astype(np.float64), 1)
+    if t.shape == x.shape:
+        return -np.sum(t * logp) / len(x)
+    return -np.mean(logp[np.arange(len(x)), t])
+
+
+def as_input(value, grad):
+    """Numeric arrays become tensors (wanting a gradient if float); the rest stays as it is."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return Tensor(value, requires_grad=grad and value.dtype.kind == "f")
+    return value
+
+
+@given(case=fuzz_case(), grad=st.booleans())
+@settings(max_examples=1500)
+def test_every_op_gives_the_right_result_or_a_clear_error(case, grad):
+    name, call, ref, args = case
+    inputs = [as_input(a, grad) for a in args]
+    allowed = (ValueError, TypeError, IndexError) if name == "getitem" else (ValueError, TypeError)
+    with np.errstate(all="ignore"):
+        try:
+            out = call(*inputs)
+        except allowed as error:
+            event(f"{name}: {type(error).__name__}")
+            message = str(error)
+            assert message.startswith(f"{name}:") or message.startswith(f"{name}.")
+            assert re.search(r"\(\d|\(\)|dtype|got |shape|axis|label|batch", message), message
+            assert error.__cause__ is None
+            return
+        event(f"{name}: result")
+        expected = ref(*[np.asarray(a) for a in args])  # NumPy must agree it was fine
+    assert isinstance(out, Tensor)
+    if np.asarray(expected).dtype.kind == "f" or out.dtype.kind == "f":
+        np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-6, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(out.data, expected)
+    if out.requires_grad:
+        with np.errstate(all="ignore"):
+            out.backward(np.ones(out.shape, out.dtype))
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad:
+                assert x.grad is None or x.grad.shape == x.shape

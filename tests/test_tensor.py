@@ -1,6 +1,7 @@
 """The Tensor and the engine: recording, backward, accumulation, freeing, no_grad, custom ops."""
 
 import gc
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given
 from strategies import arrays, shapes
 
-from tinygrad_ko import Function, Tensor, no_grad
+from tinygrad_ko import Function, Tensor, detect_anomaly, no_grad
 
 
 class Square(Function):
@@ -385,3 +386,103 @@ def test_a_tensor_reached_before_its_other_user_still_gets_every_contribution():
     a = c.exp()
     (c * a).backward()  # d/dx (3x·e^{3x}) = 3e^{3x} + 9x·e^{3x}
     assert x.grad == pytest.approx(3 * np.exp(6) + 18 * np.exp(6))
+
+
+# --- bad input is named where it happens ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "message"),
+    [
+        (lambda x: x + "a", TypeError, r"add: argument 1 must be a tensor or numbers, got str 'a'"),
+        (
+            lambda x: x * None,
+            TypeError,
+            r"mul: argument 1 must be a tensor or numbers, got NoneType",
+        ),
+        (lambda x: x @ {"a": 1}, TypeError, r"matmul: argument 1 must be a tensor or numbers"),
+        (lambda x: x[1.5], IndexError, r"getitem: only integers.*\(inputs: float64 \(2, 3\)\)"),
+        (lambda x: Tensor([True]) - Tensor([False]), TypeError, r"sub: .*boolean subtract"),
+        (lambda x: x.mean(axis=0)[:0].mean(), ValueError, r"mean: no elements to average"),
+    ],
+)
+def test_bad_input_names_the_operation_and_what_it_got(call, kind, message):
+    with pytest.raises(kind, match=message) as failure:
+        call(Tensor(np.ones((2, 3)), requires_grad=True))
+    assert failure.value.__cause__ is None  # no NumPy traceback chained behind it
+
+
+def test_a_users_function_keeps_its_own_errors():
+    class Broken(Function):
+        def forward(self, x):
+            raise ValueError("my own bug")
+
+    with pytest.raises(ValueError, match=r"^my own bug$"):
+        Broken()(Tensor(1.0))
+
+
+# --- detect_anomaly -----------------------------------------------------------------------------
+
+
+def test_detect_anomaly_names_the_op_and_the_users_line_in_forward():
+    x = Tensor([1.0, 0.0], requires_grad=True)
+    with (
+        detect_anomaly(),
+        pytest.raises(FloatingPointError) as failure,
+        np.errstate(divide="ignore"),
+    ):
+        x.log()  # the line named below
+    message = str(failure.value)
+    assert message.startswith("log produced inf in its forward pass; it was called at ")
+    assert f"{__file__}:" in message and "in test_detect_anomaly_names_the_op" in message
+
+
+def test_detect_anomaly_names_the_op_whose_backward_made_nan_or_inf():
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    with detect_anomaly():
+        y = (x**0.5).sum()  # d/dx sqrt(x) at 0 is inf
+        expected = r"pow.backward produced inf in the gradient"
+        with pytest.raises(FloatingPointError, match=expected), np.errstate(divide="ignore"):
+            y.backward()
+
+
+def test_outside_detect_anomaly_nothing_is_checked():
+    with np.errstate(divide="ignore"):
+        assert Tensor([0.0]).log().item() == -np.inf
+
+
+# --- long runs ----------------------------------------------------------------------------------
+
+
+def test_two_thousand_training_steps_keep_memory_flat_and_leave_no_cycles():
+    from tinygrad_ko.models import TwoLayerNet
+    from tinygrad_ko.optim import SGD
+
+    rng = np.random.default_rng(0)
+    x, t = rng.random((500, 784), dtype=np.float32), rng.integers(0, 10, 500)
+    net = TwoLayerNet(784, 50, 10, activation="relu", seed=0)
+    optimizer = SGD(net.parameters(), lr=0.1)
+
+    def steps(n):
+        for _ in range(n):
+            batch = rng.integers(0, 500, 100)
+            optimizer.zero_grad()
+            loss = net.forward(x[batch], t[batch])
+            loss.backward()
+            optimizer.step()
+        return weakref.ref(loss._creator)  # the last step's graph
+
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        steps(200)
+        warm, _ = tracemalloc.get_traced_memory()
+        last = steps(2000)
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert after - warm < 32_000  # bytes, over 2,000 steps: nothing per step stays behind
+    assert last() is None  # the graph went with the step, by reference counting alone
+    assert gc.collect() == 0  # and no reference cycle was made

@@ -3,13 +3,14 @@
 
 from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
-from tinygrad_ko.tensor import Function, Tensor, no_grad
+from tinygrad_ko.tensor import Function, Tensor, detect_anomaly, no_grad
 
 __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
     "check_gradients",
+    "detect_anomaly",
     "gradcheck",
     "gradient_descent",
     "no_grad",

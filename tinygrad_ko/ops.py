@@ -41,7 +41,7 @@ def _broadcast_check(op, a, b):
         ) from None
 
 
-def _axes(op, axis, ndim):
+def axes_of(op, axis, ndim):
     """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
@@ -62,8 +62,10 @@ def _axes(op, axis, ndim):
 
 
 class Add(Function):
+    name = "add"
+
     def forward(self, a, b):
-        _broadcast_check("add", a, b)
+        _broadcast_check(self.name, a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         return a + b
 
@@ -75,8 +77,10 @@ class Add(Function):
 
 
 class Sub(Function):
+    name = "sub"
+
     def forward(self, a, b):
-        _broadcast_check("sub", a, b)
+        _broadcast_check(self.name, a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         return a - b
 
@@ -88,8 +92,10 @@ class Sub(Function):
 
 
 class Mul(Function):
+    name = "mul"
+
     def forward(self, a, b):
-        _broadcast_check("mul", a, b)
+        _broadcast_check(self.name, a, b)
         self.a, self.b = a, b
         return a * b
 
@@ -102,8 +108,10 @@ class Mul(Function):
 
 
 class Div(Function):
+    name = "div"
+
     def forward(self, a, b):
-        _broadcast_check("div", a, b)
+        _broadcast_check(self.name, a, b)
         self.a, self.b = a, b
         return a / b
 
@@ -119,8 +127,10 @@ class Pow(Function):
     """a ** b: d/da = b·a^(b-1), d/db = a^b·log a, each taken as 0 where it is 0·∞ and the
     limit is 0 (b = 0 for the first; a = 0 with b >= 0 for the second), as PyTorch does."""
 
+    name = "pow"
+
     def forward(self, a, b):
-        _broadcast_check("pow", a, b)
+        _broadcast_check(self.name, a, b)
         self.a, self.b = a, b
         self.out = a**b
         return self.out
@@ -146,15 +156,18 @@ class MatMul(Function):
     (left) or a column (right) and batch axes summed back by unbroadcast.
     """
 
+    name = "matmul"
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(
-                f"matmul: operands need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+                f"{self.name}: operands need at least 1 dimension, got shapes {a.shape} and "
+                f"{b.shape}"
             )
         inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
         if a.shape[-1] != inner_b:
             raise ValueError(
-                f"matmul: shapes {a.shape} and {b.shape} do not align: the last axis of the "
+                f"{self.name}: shapes {a.shape} and {b.shape} do not align: the last axis of the "
                 f"left ({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'}"
                 f" axis of the right ({inner_b})"
             )
@@ -162,7 +175,7 @@ class MatMul(Function):
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise ValueError(
-                f"matmul: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
+                f"{self.name}: the batch axes of shapes {a.shape} and {b.shape} cannot be broadcast"
             ) from None
         self.a, self.b = a, b
         return a @ b
@@ -186,6 +199,8 @@ class MatMul(Function):
 
 
 class Neg(Function):
+    name = "neg"
+
     def forward(self, x):
         return -x
 
@@ -194,6 +209,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    name = "exp"
+
     def forward(self, x):
         self.out = np.exp(x)
         return self.out
@@ -205,6 +222,8 @@ class Exp(Function):
 class Log(Function):
     """Natural log; log(0) = -inf, as NumPy gives, only where the user takes it."""
 
+    name = "log"
+
     def forward(self, x):
         self.x = x
         return np.log(x)
@@ -214,6 +233,8 @@ class Log(Function):
 
 
 class Tanh(Function):
+    name = "tanh"
+
     def forward(self, x):
         self.out = np.tanh(x)
         return self.out
@@ -231,11 +252,13 @@ def _expand(dout, axes, keepdims):
 
 
 class Sum(Function):
+    name = "sum"
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _axes("sum", self.axis, x.ndim)
+        self.axes = axes_of(self.name, self.axis, x.ndim)
         self.shape = x.shape
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
@@ -246,13 +269,17 @@ class Sum(Function):
 class Max(Function):
     """Maximum; the gradient goes to the maximal elements, split evenly among ties."""
 
+    name = "max"
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.axes = _axes("max", self.axis, x.ndim)
+        self.axes = axes_of(self.name, self.axis, x.ndim)
         if x.size == 0:
-            raise ValueError(f"max: the tensor is empty (shape {x.shape}), it has no maximum")
+            raise ValueError(
+                f"{self.name}: the tensor is empty (shape {x.shape}), it has no maximum"
+            )
         out = x.max(axis=self.axes, keepdims=True)
         self.mask = x == out
         return out if self.keepdims else np.squeeze(out, self.axes)
@@ -265,11 +292,13 @@ class Max(Function):
 class Softmax(Function):
     """y = softmax(x) along `axis`; dx = y·(dout - Σ dout·y)."""
 
+    name = "softmax"
+
     def __init__(self, axis=-1):
         self.axis = axis
 
     def forward(self, x):
-        _axes("softmax", self.axis, x.ndim)
+        axes_of(self.name, self.axis, x.ndim)
         self.out = softmax(x, self.axis)
         return self.out
 
@@ -281,11 +310,13 @@ class Softmax(Function):
 class LogSoftmax(Function):
     """y = log softmax(x) along `axis`, computed stably; dx = dout - softmax(x)·Σ dout."""
 
+    name = "log_softmax"
+
     def __init__(self, axis=-1):
         self.axis = axis
 
     def forward(self, x):
-        _axes("log_softmax", self.axis, x.ndim)
+        axes_of(self.name, self.axis, x.ndim)
         self.out = log_softmax(x, self.axis)
         return self.out
 
@@ -297,6 +328,8 @@ class LogSoftmax(Function):
 
 
 class Reshape(Function):
+    name = "reshape"
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -306,7 +339,7 @@ class Reshape(Function):
             return x.reshape(self.shape)
         except ValueError:
             raise ValueError(
-                f"reshape: cannot reshape shape {x.shape} ({x.size} elements) into {self.shape}"
+                f"{self.name}: cannot reshape shape {x.shape} ({x.size} elements) into {self.shape}"
             ) from None
 
     def backward(self, dout):
@@ -316,6 +349,8 @@ class Reshape(Function):
 class Transpose(Function):
     """Permute axes as NumPy's transpose; None reverses them."""
 
+    name = "transpose"
+
     def __init__(self, axes=None):
         self.axes = axes
 
@@ -324,12 +359,12 @@ class Transpose(Function):
             self.perm = tuple(reversed(range(x.ndim)))
         elif len(self.axes) != x.ndim:
             raise ValueError(
-                f"transpose: axes {self.axes} are not a permutation of the {x.ndim} axes of a "
+                f"{self.name}: axes {self.axes} are not a permutation of the {x.ndim} axes of a "
                 f"tensor of shape {x.shape}"
             )
         else:
             self.perm = tuple(a % x.ndim for a in self.axes)
-            _axes("transpose", self.axes, x.ndim)  # in range, ints, no repeats
+            axes_of(self.name, self.axes, x.ndim)  # in range, ints, no repeats
         return x.transpose(self.perm)
 
     def backward(self, dout):
@@ -340,15 +375,14 @@ class GetItem(Function):
     """x[index] for basic slices, integer arrays and boolean masks; the gradient is scattered
     back with np.add.at, so an element picked twice gets both contributions."""
 
+    name = "getitem"
+
     def __init__(self, index):
         self.index = _index_arrays(index)
 
     def forward(self, x):
         self.x_shape = x.shape
-        try:
-            return x[self.index]
-        except IndexError as error:
-            raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+        return x[self.index]
 
     def backward(self, dout):
         grad = np.zeros(self.x_shape, dtype=dout.dtype)

@@ -9,10 +9,14 @@ node's local backward rule and the chain rule (5.2-5.3).
 from __future__ import annotations
 
 import contextlib
+import sys
+from pathlib import Path
 
 import numpy as np
 
 _grad_enabled = True
+_anomaly_mode = False
+_PACKAGE = str(Path(__file__).resolve().parent)
 
 
 @contextlib.contextmanager
@@ -24,6 +28,40 @@ def no_grad():
         yield
     finally:
         _grad_enabled = previous
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Inside the block, the first op whose forward or backward makes NaN or inf raises
+    FloatingPointError, naming the op and the line of your code that called it. Each op's
+    result is checked, so it is slower: for finding a bug, not for training."""
+    global _anomaly_mode
+    previous, _anomaly_mode = _anomaly_mode, True
+    try:
+        yield
+    finally:
+        _anomaly_mode = previous
+
+
+def _user_frame():
+    """'file:line in function' of the innermost caller outside this package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _check_finite(array, what, node):
+    """In anomaly mode: raise if a float result holds NaN or inf."""
+    if array is None or array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = "NaN" if np.isnan(array).any() else "inf"
+    where = getattr(
+        node, "called_at", "a place not recorded (its forward ran outside detect_anomaly)"
+    )
+    raise FloatingPointError(f"{what.format(bad)}; it was called at {where}")
 
 
 class Tensor:
@@ -222,8 +260,15 @@ class Tensor:
         return ops.Sum(axis, keepdims)(self)
 
     def mean(self, axis=None, keepdims=False):
+        ops.axes_of("mean", axis, self.data.ndim)  # errors name mean, not the sum it is made of
         total = self.sum(axis, keepdims)
-        return total / (self.data.size // max(total.data.size, 1))
+        count = self.data.size // max(total.data.size, 1)
+        if count == 0:
+            raise ValueError(
+                f"mean: no elements to average (tensor shape {self.shape}, axis {axis}); the "
+                "mean of nothing is undefined"
+            )
+        return total / count
 
     def max(self, axis=None, keepdims=False):
         return ops.Max(axis, keepdims)(self)
@@ -239,12 +284,25 @@ class Tensor:
         return ops.Transpose(None)(self)
 
 
-def _constant(value):
-    """A Tensor for a plain argument of a Function call; arrays of numbers are wrapped as they
-    are, anything else goes through Tensor's checks."""
+def _constant(value, fn, position):
+    """A Tensor for a plain argument of a Function call: arrays of numbers are wrapped as they
+    are; anything that is not numbers is refused, naming the op and the argument."""
     if type(value) is np.ndarray and value.dtype.kind in "biuf":
         return Tensor._from_op(value, None)
-    return Tensor(value)
+    try:
+        return Tensor(value)
+    except TypeError:
+        raise TypeError(
+            f"{fn.name}: argument {position} must be a tensor or numbers, got {_describe(value)}"
+        ) from None
+
+
+def _describe(value):
+    """A short description of a value for error messages: its type, and dtype and shape."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        return f"{type(value).__name__} of dtype {value.dtype} and shape {value.shape}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _one_or_many(args):
@@ -253,13 +311,13 @@ def _one_or_many(args):
 
 
 def _lift(value, like):
-    """Make the other operand a Tensor; a Python number takes the float tensor's dtype, so that
-    `x * 2` stays float32 when x is float32."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (int, float)) and like.data.dtype.kind == "f":
-        return Tensor(np.asarray(value, dtype=like.data.dtype))
-    return Tensor(value)
+    """The other operand of an operator: a Python number takes the float tensor's dtype, so that
+    `x * 2` stays float32 when x is float32; anything else goes to the op as it is (which
+    converts it, or names the op and the argument it cannot use)."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and like.data.dtype.kind == "f":
+        return Tensor._from_op(np.asarray(value, dtype=like.data.dtype), None)
+    return value
 
 
 class Function:
@@ -280,8 +338,9 @@ class Function:
     defined outside this library gets its own copy, as one array may feed several nodes.
     """
 
+    name = None  # how messages name it; the class name unless the class says otherwise
     param_names = ()
-    _shares_dout = False
+    _builtin = False
     # set on each node before forward: which inputs want a gradient (all False when nothing is
     # recorded, under no_grad or when no input requires one; None the book's way: all of them)
     needs_input_grad = None
@@ -295,8 +354,11 @@ class Function:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        # the library's own rules never write into dout, so they can share it without a copy
-        cls._shares_dout = cls.__module__.startswith("tinygrad_ko.")
+        # the library's own rules never write into dout, so they can share it without a copy,
+        # and NumPy's errors inside them are reported naming the op
+        cls._builtin = cls.__module__.startswith("tinygrad_ko.")
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
 
     def needs_grad(self, i):
         """Whether input i wants a gradient; always true when used the book's way."""
@@ -305,11 +367,8 @@ class Function:
     def __call__(self, *args):
         node = object.__new__(type(self))
         node.__dict__.update(self.__dict__)
-        inputs, arrays = [], []
-        for a in args:
-            x = a if isinstance(a, Tensor) else _constant(a)
-            inputs.append(x)
-            arrays.append(x.data)
+        inputs = [a if isinstance(a, Tensor) else _constant(a, self, i) for i, a in enumerate(args)]
+        arrays = [x.data for x in inputs]
         for name in self.param_names:  # the node computes with the weights' arrays
             w = getattr(self, name)
             w = w if isinstance(w, Tensor) else Tensor(w)
@@ -318,7 +377,14 @@ class Function:
         needs = tuple([x._requires_grad for x in inputs])
         record = _grad_enabled and True in needs
         node.needs_input_grad = needs if record else (False,) * len(needs)  # forward may look
-        out = node.forward(*arrays)
+        try:
+            out = node.forward(*arrays)
+        except (ValueError, TypeError, IndexError) as error:
+            if not self._builtin or str(error).startswith(f"{self.name}:"):
+                raise  # the op's own message, or a user's Function: theirs to read
+            kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+            shapes = ", ".join(f"{x.data.dtype} {x.data.shape}" for x in inputs)
+            raise kind(f"{self.name}: {error} (inputs: {shapes})") from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.dtype.kind not in "biuf":
@@ -326,6 +392,9 @@ class Function:
                 f"{type(self).__name__}.forward returned dtype {out.dtype}; it must return "
                 "a numeric NumPy array"
             )
+        if _anomaly_mode:
+            node.called_at = _user_frame()
+            _check_finite(out, f"{self.name} produced {{}} in its forward pass", node)
         if not record:
             return Tensor._from_op(out, None)
         node.inputs = tuple(inputs)
@@ -333,7 +402,7 @@ class Function:
 
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
-        grads = self.backward(dout if self._shares_dout else np.array(dout))
+        grads = self.backward(dout if self._builtin else np.array(dout))
         if not isinstance(grads, tuple):
             grads = tuple(grads) if isinstance(grads, list) else (grads,)
         n_args = len(self.inputs) - len(self.param_names)
@@ -440,6 +509,9 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
                 data = x.data
                 if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
                     gx = _checked(node, i, x, gx)
+                if _anomaly_mode:
+                    what = f"{node.name}.backward produced {{}} in the gradient for input {i}"
+                    _check_finite(gx, what, node)
                 previous = grads.get(x)
                 grads[x] = gx if previous is None else previous + gx
         if not retain_graph:
