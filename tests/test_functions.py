@@ -81,3 +81,30 @@ def test_log_softmax_is_the_log_of_softmax(x):
 
 def test_relu():
     np.testing.assert_array_equal(relu(np.array([-2.0, 0.0, 3.0])), [0.0, 0.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("y", "t", "message"),
+    [
+        (np.zeros((0, 3)), np.zeros(0, dtype=int), "the batch is empty"),
+        (
+            np.full((2, 3), 1 / 3),
+            np.array([0, 1, 2]),
+            "the batch sizes differ: 2 scores, 3 targets",
+        ),
+        (np.full((2, 3), 1 / 3), np.array([[1, 0, 0], [0, 0, 0]]), r"target row 1 .* sums to 0"),
+        (np.full((2, 3), 1 / 3), np.array([0, -1]), "label -1 is outside the class range 0..2"),
+        (np.full((2, 3), 1 / 3), np.array([0.0, 1.0]), "class labels must be integers"),
+    ],
+)
+def test_cross_entropy_error_refuses_what_is_not_a_batch_of_targets(y, t, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        cross_entropy_error(y, t)
+
+
+def test_softmax_of_huge_logits_takes_no_log_of_zero_and_overflows_nothing():
+    x = np.array([[1e4, -1e4, 0.0]], dtype=np.float32)
+    with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        np.testing.assert_allclose(softmax(x), [[1.0, 0.0, 0.0]])
+        assert np.isfinite(log_softmax(x)).all()
+        assert sigmoid(np.float32(-1000)) == 0 and sigmoid(1000.0) == 1

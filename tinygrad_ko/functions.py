@@ -77,8 +77,8 @@ def as_batch(op, y, t):
     """Scores y as a (batch, classes) float array, with targets t that are either one-hot rows of
     the same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
     y, t = np.asarray(y), np.asarray(t)
-    labels = t.dtype.kind in "iu" and t.shape == (len(y),)
-    if labels and y.ndim == 2 and len(y) and y.dtype.kind == "f":
+    labels = y.ndim == 2 and t.dtype.kind in "iu" and t.shape == (len(y),)
+    if labels and len(y) and y.dtype.kind == "f":
         return y, t  # labels: the common case (pick checks their range)
     if y.dtype.kind != "f":
         y = y.astype(np.float64)
@@ -89,8 +89,12 @@ def as_batch(op, y, t):
     n = len(y)
     if n == 0:
         raise ValueError(f"{op}: the batch is empty; a mean over no samples is undefined")
+    if y.shape[1] == 0:
+        raise ValueError(f"{op}: scores of shape {y.shape} have no classes to choose from")
+    if t.ndim in (1, 2) and len(t) != n:
+        raise ValueError(f"{op}: the batch sizes differ: {n} scores, {len(t)} targets")
     if t.shape == y.shape:
-        return y, t
+        return y, _distributions(op, t)
     if t.shape != (n,):
         raise ValueError(
             f"{op}: targets of shape {t.shape} fit neither one-hot {y.shape} nor labels ({n},)"
@@ -98,6 +102,23 @@ def as_batch(op, y, t):
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class labels must be integers, got dtype {t.dtype}")
     return y, t
+
+
+def _distributions(op, t):
+    """Targets of the scores' shape: rows of probabilities (one-hot rows are), each >= 0 and
+    summing to 1, or a clear error naming the first row that is not."""
+    if t.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: targets must be numbers, got dtype {t.dtype}")
+    sums = t.sum(axis=1)
+    bad = np.flatnonzero((np.abs(sums - 1) > 1e-4) | (t < 0).any(axis=1))
+    if bad.size:
+        row = int(bad[0])
+        raise ValueError(
+            f"{op}: target row {row} of shape {t.shape} is not a probability distribution "
+            f"(one-hot row): it sums to {sums[row]:.6g}"
+            f"{' and has negative entries' if (t[row] < 0).any() else ''}"
+        )
+    return t
 
 
 def pick(op, y, t):

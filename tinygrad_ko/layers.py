@@ -16,8 +16,24 @@ from tinygrad_ko.tensor import Function, Tensor
 __all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 
 
+def _numbers(layer, name, value):
+    """value as an array of numbers, or a TypeError naming the layer and the argument. (Called
+    on tensors, the layers get arrays Function.__call__ has checked; this is for the book's
+    way, where they come straight from the caller.)"""
+    array = np.asarray(value) if not isinstance(value, Tensor) else value.data
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{type(layer).__name__}: {name} must be numbers, got dtype {array.dtype} "
+            f"(shape {array.shape})"
+        )
+    return value if isinstance(value, Tensor) else array
+
+
 def _dout(layer, dout):
-    """dout checked against the output forward made: the book's way, it comes from the caller."""
+    """dout checked against the output forward made: the book's way, it comes from the caller
+    (in the graph, backprop has already checked it)."""
+    if layer.needs_input_grad is not None:
+        return dout
     shape = getattr(layer, "out_shape", None)
     if shape is None:
         raise RuntimeError(
@@ -40,7 +56,8 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        x = np.asarray(x)
+        if self.needs_input_grad is None:  # the book's way
+            x = _numbers(self, "x", x)
         if self.needs_input_grad is None or self.needs_input_grad[0]:
             self.mask = x <= 0
         self.out_shape = x.shape
@@ -48,7 +65,9 @@ class ReLU(Function):
 
     def backward(self, dout):
         dout = _dout(self, dout)
-        return np.where(self.mask, 0, dout)
+        if np.isfinite(dout.sum()):  # no inf or NaN in dout: masking by a product is exact,
+            return dout * ~self.mask  # and much faster than np.where in the training loop
+        return np.where(self.mask, 0, dout)  # 0·inf would be NaN; the book's dx is 0
 
 
 Relu = ReLU  # the book's spelling
@@ -58,7 +77,7 @@ class Sigmoid(Function):
     """Sigmoid layer (5.5.2): y = 1 / (1 + exp(-x)); dx = dout·y·(1 - y)."""
 
     def forward(self, x):
-        self.out = sigmoid(x)
+        self.out = sigmoid(_numbers(self, "x", x))
         self.out_shape = self.out.shape
         return self.out
 
@@ -76,11 +95,12 @@ class Affine(Function):
     param_names = ("W", "b")
 
     def __init__(self, W, b):
-        self.W = W if isinstance(W, Tensor) else np.asarray(W)
-        self.b = b if isinstance(b, Tensor) else np.asarray(b)
+        self.W, self.b = _numbers(self, "W", W), _numbers(self, "b", b)
 
     def forward(self, x):
-        W, b, x = self.W, self.b, np.asarray(x)
+        W, b = self.W, self.b
+        if self.needs_input_grad is None:  # the book's way
+            x = _numbers(self, "x", x)
         if x.ndim == 0:
             raise ValueError("Affine: the input is a scalar; it must be a sample or a batch")
         self.x_shape = x.shape
@@ -130,10 +150,10 @@ class SoftmaxWithLoss(Function):
     def forward(self, x, t):
         if self.needs_input_grad is not None and self.needs_input_grad[1]:
             raise ValueError(
-                "SoftmaxWithLoss: the targets t require a gradient, but the layer gives one only "
-                "for the scores x; pass t.detach()"
+                f"SoftmaxWithLoss: the targets t (shape {t.shape}) require a gradient, but the "
+                "layer gives one only for the scores x; pass t.detach()"
             )
-        self.x_shape, self.out_shape = np.shape(x), ()
+        self.x_shape, self.out_shape = x.shape if type(x) is np.ndarray else np.shape(x), ()
         x, t = as_batch("SoftmaxWithLoss", x, t)
         n = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)  # log softmax = z - log Σ exp z, exactly
