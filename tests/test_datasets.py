@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mnist_files import expect, idx_bytes, small_mnist, write
 
 from tinygrad_ko import datasets
@@ -306,3 +308,45 @@ def test_raw_images_are_writable_like_the_books():
     x[0, 0] = 7
     x //= 2
     assert x[0, 0] == 3
+
+
+@st.composite
+def damage(draw, data):
+    """A damaged copy of data: cut short, bytes flipped or inserted, or a different magic."""
+    kind = draw(st.sampled_from(["truncate", "flip", "insert", "magic"]))
+    data = bytearray(data)
+    if kind == "truncate":
+        del data[draw(st.integers(0, len(data) - 1)) :]
+    elif kind == "flip":
+        for _ in range(draw(st.integers(1, 4))):
+            data[draw(st.integers(0, len(data) - 1))] ^= draw(st.integers(1, 255))
+    elif kind == "insert":
+        at = draw(st.integers(0, len(data)))
+        data[at:at] = draw(st.binary(min_size=1, max_size=8))
+    else:
+        data[:4] = draw(st.sampled_from([2049, 2051, 0, 123456])).to_bytes(4, "big")
+    return bytes(data)
+
+
+@settings(max_examples=200)
+@given(data=st.data(), target=st.sampled_from(sorted(datasets.FILES.values())), gz=st.booleans())
+def test_a_damaged_file_is_refused_naming_it_or_loads_unchanged(tmp_path_factory, data, target, gz):
+    folder = tmp_path_factory.mktemp("mnist")
+    files, images, labels = small_mnist(np.random.default_rng(6))
+    with pytest.MonkeyPatch.context() as mp:
+        write(folder, files, mp)
+        path = folder / target
+        original = path.read_bytes() if gz else files[target]
+        damaged = data.draw(damage(original))
+        if damaged == original:
+            return
+        path.write_bytes(damaged if gz else gzip.compress(damaged))
+        try:
+            (x, t), (x_test, t_test) = load_mnist(data_dir=folder, normalize=False)
+        except ValueError as error:
+            assert str(error).startswith(f"load_mnist: {path}") or f"{folder}" in str(error)
+        else:  # a gzip header field that changes no content (a flag, the time): same data
+            np.testing.assert_array_equal(x.reshape(images["train"].shape), images["train"])
+            np.testing.assert_array_equal(x_test.reshape(images["t10k"].shape), images["t10k"])
+            np.testing.assert_array_equal(t, labels["train"])
+            np.testing.assert_array_equal(t_test, labels["t10k"])

@@ -1,13 +1,18 @@
-"""Writing files so that nothing half-written is ever left under the real name."""
+"""Files read and written safely: nothing half-written is ever left under the real name, and a
+pickle of weights is read without running code."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+import numpy as np
+from numpy._core import multiarray, numeric
+
+__all__ = ["atomic_write", "load_pickled_weights"]
 
 
 def _umask():
@@ -40,3 +45,76 @@ def atomic_write(path, mode="wb", check=None):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def load_pickled_weights(path):
+    """Read a pickle of NumPy arrays in plain containers, such as the book's sample_weight.pkl
+    (3.6.2), without letting it run code.
+
+    A pickle can name any function to call while it loads; this reader allows only NumPy's own
+    array-building ones, and the result must be numeric arrays, numbers and strings in dicts,
+    lists and tuples. Anything else is refused with pickle.UnpicklingError, before it runs.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = _ArraysOnly(f, encoding="latin1").load()  # latin1: Python 2 pickles too
+    except pickle.UnpicklingError as error:
+        raise pickle.UnpicklingError(f"load_pickled_weights: {path}: {error}") from None
+    except (EOFError, ValueError, TypeError, IndexError, KeyError) as error:
+        raise pickle.UnpicklingError(
+            f"load_pickled_weights: {path} is not a complete pickle of arrays ({error})"
+        ) from None
+    _only_plain_data(path, data)
+    return data
+
+
+def _latin1_encode(text, encoding="latin1"):
+    """_codecs.encode as pickles of bytes use it (protocols 0-2), and only that way."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed only to make bytes from latin1")
+    return text.encode("latin1")
+
+
+_ALLOWED = {
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    ("_codecs", "encode"): _latin1_encode,
+}
+for _module in ("numpy.core", "numpy._core"):  # pickles from NumPy 1 and 2
+    _ALLOWED[(f"{_module}.multiarray", "_reconstruct")] = multiarray._reconstruct
+    _ALLOWED[(f"{_module}.multiarray", "scalar")] = multiarray.scalar
+    _ALLOWED[(f"{_module}.numeric", "_frombuffer")] = numeric._frombuffer
+
+
+class _ArraysOnly(pickle.Unpickler):
+    def find_class(self, module, name):
+        allowed = _ALLOWED.get((module, name))
+        if allowed is None:
+            raise pickle.UnpicklingError(
+                f"it names {module}.{name}, which could run code; only NumPy arrays in dicts, "
+                "lists and tuples are read"
+            )
+        return allowed
+
+
+def _only_plain_data(path, data):
+    """Walk the loaded value: numeric arrays, numbers, strings, and containers of them."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, np.ndarray):
+            if value.dtype.kind not in "biuf":
+                raise pickle.UnpicklingError(
+                    f"load_pickled_weights: {path} holds an array of dtype {value.dtype}; only "
+                    "numeric arrays are read"
+                )
+        elif not isinstance(value, (str, bytes, int, float, complex, type(None), np.generic)):
+            raise pickle.UnpicklingError(
+                f"load_pickled_weights: {path} holds a {type(value).__name__}; only arrays, "
+                "numbers and strings in dicts, lists and tuples are read"
+            )

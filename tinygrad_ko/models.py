@@ -9,7 +9,6 @@ weights, which share memory with params.
 from __future__ import annotations
 
 import json
-import zipfile
 
 import numpy as np
 
@@ -199,15 +198,10 @@ def _read_npz(path):
     """The arrays of an .npz file holding exactly meta, W1, b1, W2, b2, read without pickle."""
     try:
         archive = np.load(path, allow_pickle=False)
-    except ValueError:  # NumPy found neither .npz nor .npy, and would need pickle for the rest
-        raise ValueError(
-            f"TwoLayerNet.load: {path} is not an .npz archive; a file NumPy could only read as "
-            "a pickle is refused, since unpickling can run code"
-        ) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(
-            f"TwoLayerNet.load: {path} is not a complete .npz archive ({error})"
-        ) from None
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # a damaged archive can fail in many ways inside zipfile
+        raise _unreadable(path, error) from None
     if not isinstance(archive, np.lib.npyio.NpzFile):
         raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
     with archive:
@@ -220,16 +214,27 @@ def _read_npz(path):
         for name in names:
             try:
                 arrays[name] = archive[name]
-            except ValueError:  # an object array, which would need pickle
-                raise ValueError(
-                    f"TwoLayerNet.load: array {name} in {path} is an object array, which would "
-                    "need pickle; refused"
-                ) from None
-            except (OSError, EOFError, zipfile.BadZipFile) as error:
-                raise ValueError(
-                    f"TwoLayerNet.load: array {name} in {path} is damaged ({error})"
-                ) from None
+            except Exception as error:
+                raise _unreadable(path, error, name) from None
     return arrays
+
+
+def _unreadable(path, error, name=None):
+    """The error for what np.load cannot read as arrays: pickled data, or a damaged archive."""
+    if "pickle" in str(error):  # NumPy's own words when only pickle could read it
+        what = (
+            f"array {name} in {path} is an object array"
+            if name
+            else f"{path} is not an .npz archive"
+        )
+        return ValueError(
+            f"TwoLayerNet.load: {what}; data only pickle could read is refused, since unpickling "
+            "can run code"
+        )
+    where = (
+        f"array {name} in {path} is damaged" if name else f"{path} is not a complete .npz archive"
+    )
+    return ValueError(f"TwoLayerNet.load: {where} ({type(error).__name__}: {error})")
 
 
 def _meta(path, array):
