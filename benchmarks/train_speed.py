@@ -94,6 +94,29 @@ def steps_floor(x, t, batches):
             p[key] -= g
 
 
+def resident_mb():
+    """This process's resident memory now (VmRSS), in MB of 10^6."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) * 1024 / 1e6
+
+
+def memory_over_steps(train_set, steps, every):
+    """Resident memory after every `every` training steps of TwoLayerNet (the PyTorch-style loop
+    fit runs): flat when each step's graph is freed with the step."""
+    x, t = train_set
+    net = TwoLayerNet(784, 50, 10, activation="relu", seed=0)
+    optimizer = SGD(net.parameters(), lr=0.1)
+    rng, samples = np.random.default_rng(0), []
+    for i in range(1, steps + 1):
+        batch = rng.integers(0, len(x), 100)
+        optimizer.zero_grad()
+        net.forward(x[batch], t[batch]).backward()
+        optimizer.step()
+        if i % every == 0:
+            samples.append(resident_mb())
+    return samples
+
+
 def throughput(train_set, batch_sizes, samples=20000):
     """Samples per second of the training step alone (no evaluation), both ways, alternating,
     medians of 3."""
@@ -130,9 +153,9 @@ def main():
         for name, run in order if r % 2 == 0 else order[::-1]:  # alternating, both ways
             total, evaluating, accuracy = run(train_set, test_set, iters)
             runs[name].append((total, total - evaluating, accuracy))
-            steps = total - evaluating
             print(
-                f"run {r + 1} {name}: {total:.2f} s, steps {steps:.2f} s, accuracy {accuracy:.4f}"
+                f"run {r + 1} {name}: {total:.2f} s, "
+                f"steps {total - evaluating:.2f} s, accuracy {accuracy:.4f}"
             )
 
     median = {k: np.median(np.array(v), axis=0) for k, v in runs.items()}
@@ -152,14 +175,16 @@ def main():
             f"fused.train(*load_mnist(), iters={iters})"
         ),
     }
+    long_run, every = (300, 100) if args.smoke else (10000, 1000)
+    over_run = memory_over_steps(train_set, long_run, every)
     sizes, samples = ((10, 100), 2000) if args.smoke else ((1, 10, 100, 1000), 20000)
     rates = throughput(train_set, sizes, samples)
 
     print("\n| implementation | training loop | steps alone | test accuracy |")
     print("|---|---:|---:|---:|")
     for name in runs:
-        total, steps, accuracy = median[name]
-        print(f"| {name} | {total:.2f} s | {steps:.2f} s | {accuracy:.2%} |")
+        total, alone, accuracy = median[name]
+        print(f"| {name} | {total:.2f} s | {alone:.2f} s | {accuracy:.2%} |")
     print(
         f"\ntinygrad_ko / floor, median of {args.repeats} paired repetitions: training loop "
         f"{loop_ratio:.2f}, steps alone {step_ratio:.2f}"
@@ -167,6 +192,11 @@ def main():
     print("\n| peak memory | MB |\n|---|---:|")
     for name, mb in memory.items():
         print(f"| {name} | {mb} |")
+    print(
+        f"\nresident memory of this process every {every:,} of {long_run:,} training steps, MB: "
+        + " ".join(f"{mb:.0f}" for mb in over_run)
+        + f" (growth {over_run[-1] - over_run[0]:+.1f} MB)"
+    )
     print("\n| batch size | tinygrad_ko samples/s | floor samples/s | floor / tinygrad_ko |")
     print("|---:|---:|---:|---:|")
     for batch, rate in rates.items():
@@ -180,6 +210,7 @@ def main():
             "loop_ratio": loop_ratio,
             "step_ratio": step_ratio,
             "peak_memory_mb": memory,
+            "resident_mb_over_steps": over_run,
             "throughput": {str(k): v for k, v in rates.items()},
         }
         Path(args.json).write_text(json.dumps(result, indent=1))

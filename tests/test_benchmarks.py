@@ -1,5 +1,6 @@
 """The benchmark scripts run (tiny settings), so they do not rot between measurements."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +13,21 @@ pytestmark = pytest.mark.mnist
 
 
 @pytest.mark.parametrize(
-    ("script", "expected"),
+    ("script", "expected", "keys"),
     [
-        ("numeric_vs_backprop.py", "gradcheck(fast_mode=True) of the whole network"),
-        ("train_speed.py", "tinygrad_ko / floor, median of 1 paired repetitions"),
+        (
+            "numeric_vs_backprop.py",
+            "gradcheck(fast_mode=True) of the whole network",
+            {"machine", "points", "slopes", "headline"},
+        ),
+        (
+            "train_speed.py",
+            "tinygrad_ko / floor, median of 1 paired repetitions",
+            {"machine", "loop_ratio", "step_ratio", "peak_memory_mb", "resident_mb_over_steps"},
+        ),
     ],
 )
-def test_benchmark_runs(script, expected, tmp_path):
+def test_benchmark_runs(script, expected, keys, tmp_path):
     command = [
         sys.executable,
         str(BENCHMARKS / script),
@@ -31,4 +40,8 @@ def test_benchmark_runs(script, expected, tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout and "machine: " in result.stdout
-    assert (tmp_path / "r.json").stat().st_size > 100
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert keys <= set(result)
+    if script == "train_speed.py":  # 300 smoke steps sampled every 100
+        assert len(result["resident_mb_over_steps"]) == 3
+        assert all(mb > 0 for mb in result["peak_memory_mb"].values())
