@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_ko import Tensor, check_gradients
+from tinygrad_ko import Tensor, check_gradients, models
 from tinygrad_ko.models import TwoLayerNet
 
 
@@ -73,6 +73,27 @@ def test_predict_loss_and_accuracy_the_books_way():
     assert isinstance(loss, float) and loss == pytest.approx(np.log(3), abs=0.01)  # near uniform
     expected = np.mean(scores.argmax(axis=1) == t)
     assert net.accuracy(x, t) == expected == net.accuracy(x, np.eye(3)[t])
+
+
+def test_accuracy_in_chunks_counts_every_sample_once(monkeypatch):
+    rng = np.random.default_rng(11)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=11)
+    x, t = rng.standard_normal((23, 6)), rng.integers(0, 3, 23)
+    whole = np.mean(net.predict(x).argmax(axis=1) == t)
+    assert 0 < whole < 1
+    for chunk in (1, 7, 23, 100):  # chunks that do and do not divide the set
+        monkeypatch.setattr(models, "EVAL_CHUNK", chunk)
+        assert net.accuracy(x, t) == whole
+
+
+@pytest.mark.parametrize(
+    "x_shape, t",
+    [((4, 6), [0, 1, 2]), ((4, 6), np.eye(3)[[0, 1, 2]]), ((0, 6), []), ((), [0])],
+)
+def test_accuracy_refuses_labels_that_do_not_match_the_samples(x_shape, t):
+    net = TwoLayerNet(6, 5, 3, seed=0)
+    with pytest.raises(ValueError, match=r"TwoLayerNet\.accuracy: x of shape"):
+        net.accuracy(np.zeros(x_shape), t)
 
 
 def test_forward_is_a_graph_whose_backward_fills_the_parameters():
