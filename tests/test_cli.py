@@ -145,3 +145,105 @@ def test_the_json_history_is_plain_numbers(tmp_path):
     history = json.loads(path.read_text())["history"]
     assert all(isinstance(v, (int, float)) for values in history.values() for v in values)
     assert np.isfinite(history["loss"]).all()
+
+
+# --- tinygrad-ko graph ------------------------------------------------------------------------
+
+
+def fake_dot(tmp_path, script):
+    """A stand-in for Graphviz's dot, so both outcomes are tested whether or not it is installed."""
+    path = tmp_path / "bin" / "dot"
+    path.parent.mkdir()
+    path.write_text(f"#!{sys.executable}\nimport sys\n{script}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_graph_without_graphviz_writes_dot_and_says_how_to_render(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    out = tmp_path / "graph.svg"
+    assert cli.main(["graph", "--activation", "relu", "--out", str(out)]) == 0
+    message = capsys.readouterr().out
+    assert not out.exists()
+    assert (
+        f"dot -Tsvg {tmp_path / 'graph.dot'} -o {out}" in message
+        and "apt install graphviz" in message
+    )
+    text = (tmp_path / "graph.dot").read_text()
+    assert text.startswith("digraph") and text.count("shape=box") == 4
+    assert 'label="ReLU"' in text and 'label="W1\\n(784, 50) float32"' in text
+
+
+def test_graph_renders_with_dot_when_it_is_installed(monkeypatch, tmp_path, capsys):
+    script = (
+        "data = sys.stdin.read()\nsys.stdout.write(' '.join(sys.argv[1:]) + ' ' + str(len(data)))"
+    )
+    program = fake_dot(tmp_path, script)
+    monkeypatch.setattr(cli.shutil, "which", lambda name: program if name == "dot" else None)
+    out = tmp_path / "graph.png"
+    assert cli.main(["graph", "--hidden-size", "7", "--values", "--grads", "--out", str(out)]) == 0
+    assert f"drew the graph to {out}" in capsys.readouterr().out
+    flag, size = out.read_text().split()
+    assert flag == "-Tpng" and int(size) > 500
+
+
+def test_graph_reports_a_failing_dot_and_leaves_no_file(monkeypatch, tmp_path, capsys):
+    program = fake_dot(tmp_path, "sys.stderr.write('Error: syntax error in line 1'); sys.exit(1)")
+    monkeypatch.setattr(cli.shutil, "which", lambda name: program)
+    out = tmp_path / "graph.svg"
+    assert cli.main(["graph", "--out", str(out)]) == 1
+    assert "tinygrad-ko graph: dot failed: Error: syntax error" in capsys.readouterr().err
+    assert list(tmp_path.glob("graph*")) == []
+
+
+def test_graph_refuses_an_unknown_format(tmp_path, capsys):
+    assert cli.main(["graph", "--out", str(tmp_path / "graph.jpg")]) == 1
+    err = capsys.readouterr().err
+    assert f"tinygrad-ko graph: --out {tmp_path / 'graph.jpg'}: the file must end in" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- tinygrad-ko gradcheck --------------------------------------------------------------------
+
+
+def table(out):
+    """{parameter: (max |diff|, tolerance, result)} from the printed table."""
+    rows = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if parts and parts[0] in ("W1", "b1", "W2", "b2"):
+            rows[parts[0]] = (float(parts[1]), float(parts[4]), parts[5])
+    return rows
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "relu"])
+def test_gradcheck_prints_a_passing_table_for_the_real_network(activation, capsys):
+    argv = ["gradcheck", "--activation", activation, "--hidden-size", "6", "--batch-size", "2"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "on the first 2 training images" in out and "every element" in out
+    rows = table(out)
+    assert set(rows) == {"W1", "b1", "W2", "b2"}
+    assert all(d < tol and result == "pass" for d, tol, result in rows.values())
+    assert "every parameter passes" in out
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_gradcheck_fails_with_status_1_on_a_wrong_backward_rule(fast, monkeypatch, capsys):
+    from tinygrad_ko.layers import Sigmoid
+
+    monkeypatch.setattr(Sigmoid, "backward", lambda self, dout: dout * self.out)  # no (1 - y)
+    argv = ["gradcheck", "--hidden-size", "6", "--batch-size", "4"] + ["--fast"] * fast
+    assert cli.main(argv) == 1
+    out = capsys.readouterr().out
+    rows = table(out)
+    assert rows["W1"][2] == rows["b1"][2] == "FAIL"  # behind the broken rule
+    assert rows["W2"][2] == rows["b2"][2] == "pass"  # in front of it
+    assert "FAILED" in out
+
+
+def test_gradcheck_fast_checks_the_full_batch_by_projections(capsys):
+    assert cli.main(["gradcheck", "--fast", "--activation", "relu"]) == 0
+    out = capsys.readouterr().out
+    assert "on the first 100 training images" in out and "22 random directions" in out
+    assert all(result == "pass" for _, _, result in table(out).values())

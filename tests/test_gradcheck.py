@@ -293,6 +293,7 @@ def test_a_sampled_check_still_shows_a_nan_gradient():
     x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
     report = check_gradients(NanNet(), x, t, sample=2, seed=0)
     assert np.isnan(report["W"].max_abs)
+    assert not report["W"].passed and not report.passed
 
 
 def test_check_gradients_reports_each_parameter_like_the_books_gradient_check():
@@ -305,3 +306,34 @@ def test_check_gradients_reports_each_parameter_like_the_books_gradient_check():
     bad = check_gradients(TinyNet(bug=True), x, t)
     assert bad["W"].max_rel == pytest.approx(2.0)  # |-g - g| / |g|
     assert bad["b"].max_abs < 1e-8
+
+
+def test_check_gradients_gives_a_verdict_per_parameter_and_prints_the_table():
+    x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
+    good = check_gradients(TinyNet(), x, t)
+    numerical = TinyNet().numerical_gradient(x, t)
+    for key, row in good.items():  # the default rule for float64 backprop
+        assert row.tolerance == pytest.approx(1e-8 + 1e-5 * np.abs(numerical[key]).max())
+        assert row.passed and row.max_abs <= row.tolerance
+    assert good.passed
+    bad = check_gradients(TinyNet(bug=True), x, t)
+    assert not bad.passed and not bad["W"].passed and bad["b"].passed
+    lines = str(bad).splitlines()
+    assert lines[0] == "backprop against central differences: every element"
+    assert lines[2].split()[0] == "W" and lines[2].split()[-1] == "FAIL"
+    assert lines[3].split()[0] == "b" and lines[3].split()[-1] == "pass"
+    assert float(lines[2].split()[1]) == pytest.approx(bad["W"].max_abs, rel=1e-2)
+    strict = check_gradients(TinyNet(), x, t, rtol=0.0, atol=0.0)
+    assert all(row.tolerance == 0.0 for row in strict.values())
+
+
+def test_fast_check_gradients_catches_a_bug_and_restores_the_weights_exactly():
+    x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
+    net = TinyNet()
+    before = {k: v.copy() for k, v in net.params.items()}
+    good = check_gradients(net, x, t, fast=True, seed=1)
+    assert good.passed and str(good).startswith("backprop against central differences: 22 random")
+    for key, value in net.params.items():  # moved in place along random directions, then back
+        assert value.tobytes() == before[key].tobytes()
+    bad = check_gradients(TinyNet(bug=True), x, t, fast=True, seed=1)
+    assert not bad["W"].passed and bad["b"].passed

@@ -63,6 +63,28 @@ def test_a_sampled_numerical_gradient_checks_a_few_elements_of_each_parameter():
     assert all(d.max_abs < 1e-4 for d in report.values())
 
 
+@given(seed=st.integers(0, 1000), activation=st.sampled_from(["sigmoid", "relu"]))
+@settings(max_examples=20)
+def test_a_fast_check_passes_the_network_and_leaves_its_weights_alone(seed, activation):
+    rng = np.random.default_rng(seed)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, activation=activation, seed=seed)
+    before = {k: v.copy() for k, v in net.params.items()}
+    report = check_gradients(net, *data(rng), fast=True, seed=seed)
+    assert report.passed, str(report)
+    assert all(np.array_equal(net.params[k], v) for k, v in before.items())
+
+
+def test_a_fast_check_catches_an_inverted_relu_mask(monkeypatch):
+    from tinygrad_ko.layers import ReLU
+
+    rng = np.random.default_rng(5)
+    net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, activation="relu", seed=5)
+    x, t = data(rng)
+    monkeypatch.setattr(ReLU, "backward", lambda self, dout: dout * self.mask)
+    report = check_gradients(net, x, t, fast=True)
+    assert not report["W1"].passed and not report["b1"].passed and report["W2"].passed
+
+
 def test_predict_loss_and_accuracy_the_books_way():
     rng = np.random.default_rng(1)
     net = TwoLayerNet(6, 5, 3, seed=1)

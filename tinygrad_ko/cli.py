@@ -1,4 +1,5 @@
-"""The command line: `tinygrad-ko train`, also `python -m tinygrad_ko train`."""
+"""The command line: `tinygrad-ko train | bench | graph | gradcheck`, also as
+`python -m tinygrad_ko ...`."""
 
 from __future__ import annotations
 
@@ -6,16 +7,23 @@ import argparse
 import json
 import math
 import os
+import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.files import atomic_write
+from tinygrad_ko.gradcheck import PROJECTIONS, RTOL, check_gradients
 from tinygrad_ko.models import TwoLayerNet
 from tinygrad_ko.plot import plot_history, require_matplotlib
+from tinygrad_ko.tensor import Tensor
 from tinygrad_ko.train import DEFAULT_LR, OPTIMIZERS, fit
+from tinygrad_ko.viz import to_dot
 
 __all__ = ["main"]
 
@@ -84,6 +92,48 @@ def parser():
         "--plot", metavar="FILE.png", help="save a log-log plot of both costs"
     )
     bench_parser.set_defaults(command=bench, name="bench")
+
+    graph_parser = commands.add_parser(
+        "graph",
+        help="draw the computational graph of the chapter-4 network",
+        description="Draw the graph one training step of TwoLayerNet records (book 5.1): its "
+        "layers as boxes, its tensors as ovals. Renders with Graphviz's dot program when it "
+        "is installed; otherwise writes the DOT file and says how to render it. The inputs are "
+        "random stand-ins of MNIST's shape: the graph depends only on the shapes.",
+    )
+    add = graph_parser.add_argument
+    add("--activation", choices=["sigmoid", "relu"], default="sigmoid")
+    add("--hidden-size", type=positive, default=50, metavar="N")
+    add("--batch-size", type=positive, default=100, metavar="N")
+    add("--values", action="store_true", help="show the values of tensors of up to 10 elements")
+    add("--grads", action="store_true", help="run backward and show gradients of small tensors")
+    add("--out", required=True, metavar="FILE", help="graph.svg, graph.png or graph.dot")
+    graph_parser.set_defaults(command=graph, name="graph")
+
+    check_parser = commands.add_parser(
+        "gradcheck",
+        help="check backprop against numerical gradients on MNIST (the book's gradient_check.py)",
+        description="The book's gradient_check.py (5.7.3): TwoLayerNet in float64 on the first "
+        "training images, backprop against central differences, a line per parameter. Exit "
+        "status 1 when a parameter fails.",
+    )
+    add = check_parser.add_argument
+    add("--activation", choices=["sigmoid", "relu"], default="sigmoid")
+    add("--hidden-size", type=positive, default=50, metavar="N")
+    add(
+        "--batch-size",
+        type=positive,
+        metavar="N",
+        help="images to check on (default 3, the book's; 100 with --fast)",
+    )
+    add(
+        "--fast",
+        action="store_true",
+        help=f"{PROJECTIONS} random directional derivatives per parameter instead of every element",
+    )
+    add("--seed", type=natural, default=0, help="weights and directions (default 0)")
+    add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
+    check_parser.set_defaults(command=gradient_check, name="gradcheck")
     return top
 
 
@@ -210,6 +260,71 @@ def run_sweep(args, hidden_sizes, batch_sizes):
         plot_costs(points, args.plot)
         print(f"saved the plot to {args.plot}")
     return points
+
+
+def graph(args):
+    out = Path(args.out)
+    if out.suffix.lower() not in (".svg", ".png", ".dot"):
+        raise ValueError(f"--out {out}: the file must end in .svg, .png or .dot")
+    writable(out, "--out")
+    rng = np.random.default_rng(0)
+    net = TwoLayerNet(784, args.hidden_size, 10, activation=args.activation, seed=0)
+    x = Tensor(rng.random((args.batch_size, 784), dtype=np.float32), name="x")
+    t = Tensor(rng.integers(0, 10, args.batch_size), name="t")
+    loss = net.forward(x, t)
+    loss.name = "loss"
+    if args.grads:
+        loss.backward(retain_graph=True)
+    text = to_dot(loss, values=args.values, grads=args.grads)
+    program = shutil.which("dot")
+    if out.suffix.lower() == ".dot" or program is None:
+        target = out.with_suffix(".dot")
+        with atomic_write(target, "w") as f:
+            f.write(text)
+        print(f"wrote the graph to {target}")
+        if target != out:
+            print(
+                f"Graphviz's dot program is not installed, so {out} was not drawn. Install it "
+                "(Debian/Ubuntu: sudo apt install graphviz; macOS: brew install graphviz) and "
+                f"run: dot -T{out.suffix[1:].lower()} {target} -o {out}"
+            )
+        return 0
+    result = subprocess.run(
+        [program, f"-T{out.suffix[1:].lower()}"], input=text.encode(), capture_output=True
+    )
+    if result.returncode != 0:
+        raise OSError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
+    with atomic_write(out) as f:
+        f.write(result.stdout)
+    print(f"drew the graph to {out}")
+    return 0
+
+
+def gradient_check(args):
+    batch = args.batch_size or (100 if args.fast else 3)
+    (x_train, t_train), _ = load_mnist(data_dir=args.data_dir, dtype=np.float64)
+    net = TwoLayerNet(
+        784, args.hidden_size, 10, activation=args.activation, dtype=np.float64, seed=args.seed
+    )
+    count = sum(p.size for p in net.params.values())
+    print(
+        f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}, float64, {count:,} "
+        f"parameters) on the first {batch} training images"
+    )
+    start = time.perf_counter()
+    report = check_gradients(net, x_train[:batch], t_train[:batch], fast=args.fast, seed=args.seed)
+    seconds = time.perf_counter() - start
+    print(report)
+    rule = "max |diff| <= tolerance = 1e-8 + rtol·" + ("‖g‖" if args.fast else "max |numerical|")
+    rtol = RTOL["fast" if args.fast else "float64"]
+    verdict = "every parameter passes" if report.passed else "FAILED"
+    print(f"{verdict} ({rule}, rtol {rtol:g}) in {seconds:.2f} s")
+    if not report.passed and args.activation == "relu":
+        print(
+            "note: ReLU has no derivative at 0; where a unit's input lies within the step of 0, "
+            "no numerical check can agree. If only a few values fail, try another --seed."
+        )
+    return 0 if report.passed else 1
 
 
 def warn_numerical(net, x, t, iters):

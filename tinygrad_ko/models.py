@@ -80,7 +80,7 @@ class TwoLayerNet:
                 for k, s in shapes.items()
             }
         )
-        self.tensors = {k: Tensor(v, requires_grad=True) for k, v in self.params.items()}
+        self.tensors = {k: Tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
         self.layers, self.last_layer = self._layers(self.tensors)
 
     def _layers(self, p):

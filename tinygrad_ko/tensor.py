@@ -70,10 +70,10 @@ class Tensor:
     The array is wrapped without copying: a Tensor made from a NumPy array shares its memory.
     """
 
-    __slots__ = ("_creator", "_requires_grad", "_retains_grad", "data", "grad")
+    __slots__ = ("_creator", "_requires_grad", "_retains_grad", "data", "grad", "name")
     __array_ufunc__ = None  # `ndarray + tensor` calls Tensor.__radd__ instead of looping in NumPy
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if isinstance(data, Tensor):
             data = data.data
         try:
@@ -91,12 +91,13 @@ class Tensor:
         self._creator = None
         self._retains_grad = False
         self.requires_grad = requires_grad
+        self.name = name  # shown by repr and tinygrad_ko.viz, e.g. "W1"
 
     @classmethod
     def _from_op(cls, data, creator):
         """The output of a Function call: no checks, since the Function made `data` itself."""
         t = object.__new__(cls)
-        t.data, t.grad, t._creator = data, None, creator
+        t.data, t.grad, t._creator, t.name = data, None, creator, None
         t._requires_grad, t._retains_grad = creator is not None, False
         return t
 
@@ -182,6 +183,8 @@ class Tensor:
             extra += f", creator={type(self._creator).__name__}"
         elif self._requires_grad:
             extra += ", requires_grad=True"
+        if self.name is not None:
+            extra += f", name={self.name!r}"
         return f"Tensor({body}{extra})"
 
     # --- backprop ----------------------------------------------------------------------------
