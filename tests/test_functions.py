@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import arrays, floats, shapes
 
 from tinygrad_ko.functions import (
     cross_entropy_error,
@@ -17,6 +16,7 @@ from tinygrad_ko.functions import (
     softmax,
     sum_squares_error,
 )
+from tinygrad_ko.testing.strategies import arrays, floats, shapes
 
 T_TWO = np.eye(10)[2]  # the notes' one-hot "2"
 Y_SAYS_TWO = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])

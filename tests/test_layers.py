@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import AWAY_FROM_ZERO, arrays, floats, shapes
 
 from tinygrad_ko import Tensor, check_gradients, numerical_gradient
 from tinygrad_ko.layers import Affine, ReLU, Relu, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.testing.strategies import AWAY_FROM_ZERO, arrays, floats, shapes
 
 
 @st.composite

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import arrays, shapes
 
 from tinygrad_ko import Tensor, gradient_descent, numerical_diff, numerical_gradient
+from tinygrad_ko.testing.strategies import arrays, shapes
 
 
 def function_1(x):

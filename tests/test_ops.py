@@ -11,7 +11,12 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import (
+
+from tinygrad_ko import Tensor, gradcheck, ops
+from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.ops import unbroadcast
+from tinygrad_ko.tensor import _graph_order
+from tinygrad_ko.testing.strategies import (
     AWAY_FROM_ZERO,
     GRID,
     POSITIVE,
@@ -21,11 +26,6 @@ from strategies import (
     floats,
     shapes,
 )
-
-from tinygrad_ko import Tensor, gradcheck, ops
-from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
-from tinygrad_ko.ops import unbroadcast
-from tinygrad_ko.tensor import _graph_order
 
 
 class Example(NamedTuple):

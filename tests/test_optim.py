@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import arrays, shapes
 
 from tinygrad_ko import Tensor
 from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum
+from tinygrad_ko.testing.strategies import arrays, shapes
 
 
 def reference(name, lr, steps):

@@ -7,9 +7,9 @@ import weakref
 import numpy as np
 import pytest
 from hypothesis import given
-from strategies import arrays, shapes
 
 from tinygrad_ko import Function, Tensor, detect_anomaly, no_grad
+from tinygrad_ko.testing.strategies import arrays, shapes
 
 
 class Square(Function):
@@ -51,6 +51,7 @@ def test_repr_shows_values_dtype_and_where_it_came_from():
     assert repr(Tensor([1.0, 2.0], requires_grad=True)) == "Tensor([1., 2.], requires_grad=True)"
     y = Tensor(np.ones(2, np.float32), requires_grad=True) * 2
     assert repr(y) == "Tensor([2., 2.], dtype=float32, creator=Mul)"
+    assert repr(Tensor(0.5, name="b")) == "Tensor(0.5, name='b')"
 
 
 def test_item_of_a_tensor_with_several_elements_is_an_error():

@@ -1,11 +1,30 @@
-"""Hypothesis strategies for gradient tests: float64 arrays whose shapes broadcast together."""
+"""Hypothesis strategies for gradient tests: float64 arrays, and arrays whose shapes broadcast
+together (the inputs where a rule that forgets to sum a broadcast gradient back goes wrong).
+Needs hypothesis (`pip install "tinygrad_ko[testing]"`).
+
+    @given(broadcastable(2))
+    def test_my_op(arrays):
+        assert_gradients_close(lambda a, b: MyOp()(a, b), arrays)
+"""
 
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+__all__ = [
+    "AWAY_FROM_ZERO",
+    "GRID",
+    "POSITIVE",
+    "arrays",
+    "axis_for",
+    "broadcastable",
+    "floats",
+    "shapes",
+]
+
 
 def floats(low=-3.0, high=3.0):
+    """Finite floats in [low, high], no subnormals (their differences are all rounding)."""
     return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 
 
@@ -15,10 +34,12 @@ GRID = st.integers(-40, 40).map(lambda i: i / 8)  # distinct values stay 0.125 a
 
 
 def shapes(min_dims=0, max_dims=3):
+    """Array shapes of min_dims to max_dims axes, each of length 1 to 4."""
     return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4)
 
 
 def arrays(shape, elements=None, unique=False):
+    """float64 arrays of the given shape (or shape strategy), elements from floats() by default."""
     return hnp.arrays(
         np.float64, shape, elements=floats() if elements is None else elements, unique=unique
     )
