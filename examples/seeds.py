@@ -1,4 +1,4 @@
-"""Every value the study notes quote (../shared/seeds/README.md), reproduced through the API.
+"""The values the study notes list (../shared/seeds/README.md), reproduced through the API.
 
     python examples/seeds.py
 

@@ -12,9 +12,10 @@ from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import TwoLayerNet
 from tinygrad_ko.train import fit
 
-pytestmark = pytest.mark.mnist
+mnist = pytest.mark.mnist  # the tests that read the real MNIST files
 
 
+@mnist
 def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
     paths = {k: tmp_path / f"run.{k}" for k in ("json", "npz", "png")}
     argv = ["train", "--iters", "120", "--activation", "relu", "--hidden-size", "20"]
@@ -44,6 +45,7 @@ def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@mnist
 def test_python_dash_m_runs_the_same_command(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "tinygrad_ko", "train", "--iters", "5", "--hidden-size", "5"],
@@ -68,6 +70,7 @@ def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypa
     assert "pip install 'tinygrad_ko[plot]'" in capsys.readouterr().err
 
 
+@mnist
 def test_the_options_reach_the_training(monkeypatch, tmp_path):
     seen = {}
 
@@ -95,6 +98,7 @@ def test_an_unwritable_output_is_refused_before_loading_anything(
     assert f"{flag} {tmp_path}/no/such/f.out: the folder {tmp_path}/no/such does not exist" in err
 
 
+@mnist
 def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
     path = tmp_path / "s.json"
     argv = ["train", "--activation", "relu", "--lr", "1e30", "--iters", "5", "--json", str(path)]
@@ -105,6 +109,7 @@ def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
     assert "NaN" not in text and None in json.loads(text)["history"]["loss"]
 
 
+@mnist
 def test_bench_prints_the_sweep_and_writes_its_files(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "QUICK", {"hidden_sizes": (1, 2), "batch_sizes": (3,)})
     paths = [str(tmp_path / "b.json"), str(tmp_path / "b.png")]
@@ -116,6 +121,7 @@ def test_bench_prints_the_sweep_and_writes_its_files(monkeypatch, tmp_path, caps
     assert (tmp_path / "b.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@mnist
 def test_numerical_training_warns_how_long_a_step_takes(capsys):
     argv = ["train", "--numerical", "--iters", "1", "--hidden-size", "2", "--batch-size", "2"]
     assert cli.main(argv) == 0
@@ -139,6 +145,7 @@ def test_no_command_prints_usage(capsys):
     assert "usage: tinygrad-ko" in capsys.readouterr().err
 
 
+@mnist
 def test_the_json_history_is_plain_numbers(tmp_path):
     path = tmp_path / "s.json"
     cli.main(["train", "--iters", "3", "--hidden-size", "3", "--json", str(path)])
@@ -207,15 +214,16 @@ def test_graph_refuses_an_unknown_format(tmp_path, capsys):
 
 
 def table(out):
-    """{parameter: (max |diff|, tolerance, result)} from the printed table."""
+    """{parameter: (max |diff|, tolerance, values beyond it, result)} from the printed table."""
     rows = {}
     for line in out.splitlines():
         parts = line.split()
         if parts and parts[0] in ("W1", "b1", "W2", "b2"):
-            rows[parts[0]] = (float(parts[1]), float(parts[4]), parts[5])
+            rows[parts[0]] = (float(parts[1]), float(parts[4]), parts[5], parts[6])
     return rows
 
 
+@mnist
 @pytest.mark.parametrize("activation", ["sigmoid", "relu"])
 def test_gradcheck_prints_a_passing_table_for_the_real_network(activation, capsys):
     argv = ["gradcheck", "--activation", activation, "--hidden-size", "6", "--batch-size", "2"]
@@ -224,10 +232,12 @@ def test_gradcheck_prints_a_passing_table_for_the_real_network(activation, capsy
     assert "on the first 2 training images" in out and "every element" in out
     rows = table(out)
     assert set(rows) == {"W1", "b1", "W2", "b2"}
-    assert all(d < tol and result == "pass" for d, tol, result in rows.values())
-    assert "every parameter passes" in out
+    assert all(d < tol and result == "pass" for d, tol, _, result in rows.values())
+    assert rows["b2"][2] == "0/10" and rows["W2"][2] == "0/60"
+    assert "every parameter passes (each compared value within tolerance = 1e-08 + rtol·" in out
 
 
+@mnist
 @pytest.mark.parametrize("fast", [False, True])
 def test_gradcheck_fails_with_status_1_on_a_wrong_backward_rule(fast, monkeypatch, capsys):
     from tinygrad_ko.layers import Sigmoid
@@ -237,13 +247,37 @@ def test_gradcheck_fails_with_status_1_on_a_wrong_backward_rule(fast, monkeypatc
     assert cli.main(argv) == 1
     out = capsys.readouterr().out
     rows = table(out)
-    assert rows["W1"][2] == rows["b1"][2] == "FAIL"  # behind the broken rule
-    assert rows["W2"][2] == rows["b2"][2] == "pass"  # in front of it
-    assert "FAILED" in out
+    assert rows["W1"][3] == rows["b1"][3] == "FAIL"  # behind the broken rule
+    assert rows["W2"][3] == rows["b2"][3] == "pass"  # in front of it
+    assert "FAILED: W1, b1 (each compared value within" in out
 
 
+@mnist
 def test_gradcheck_fast_checks_the_full_batch_by_projections(capsys):
     assert cli.main(["gradcheck", "--fast", "--activation", "relu"]) == 0
     out = capsys.readouterr().out
     assert "on the first 100 training images" in out and "22 random directions" in out
-    assert all(result == "pass" for _, _, result in table(out).values())
+    assert all(result == "pass" for *_, result in table(out).values())
+    assert table(out)["W1"][2] == "0/22"
+
+
+@pytest.mark.parametrize("name", ["graph.dot", "graph.DOT"])
+def test_graph_writes_dot_when_asked_whether_or_not_graphviz_is_there(name, tmp_path, capsys):
+    out = tmp_path / name
+    assert cli.main(["graph", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote the graph to {out}\n"
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert out.read_text().startswith("digraph")
+
+
+def test_an_output_that_is_a_folder_is_refused(tmp_path, capsys):
+    (tmp_path / "graph.svg").mkdir()
+    assert cli.main(["graph", "--out", str(tmp_path / "graph.svg")]) == 1
+    err = capsys.readouterr().err
+    assert f"tinygrad-ko graph: --out {tmp_path / 'graph.svg'}: that is a folder" in err
+
+
+@mnist
+def test_gradcheck_refuses_more_images_than_mnist_has(capsys):
+    assert cli.main(["gradcheck", "--batch-size", "60001", "--hidden-size", "2"]) == 1
+    assert "--batch-size 60001: MNIST has 60000 training images" in capsys.readouterr().err

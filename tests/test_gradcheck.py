@@ -318,11 +318,14 @@ def test_check_gradients_gives_a_verdict_per_parameter_and_prints_the_table():
     assert good.passed
     bad = check_gradients(TinyNet(bug=True), x, t)
     assert not bad.passed and not bad["W"].passed and bad["b"].passed
+    assert bad["W"].compared == 6 and bad["W"].beyond > 0 and bad["b"].beyond == 0
     lines = str(bad).splitlines()
     assert lines[0] == "backprop against central differences: every element"
-    assert lines[2].split()[0] == "W" and lines[2].split()[-1] == "FAIL"
-    assert lines[3].split()[0] == "b" and lines[3].split()[-1] == "pass"
+    assert lines[2].split()[0] == "W" and lines[2].split()[-2:] == [f"{bad['W'].beyond}/6", "FAIL"]
+    assert lines[3].split()[0] == "b" and lines[3].split()[-2:] == ["0/2", "pass"]
     assert float(lines[2].split()[1]) == pytest.approx(bad["W"].max_abs, rel=1e-2)
+    rule = "1e-08 + rtol·max |numerical|, rtol 1e-05"
+    assert lines[4] == f"FAILED: W (each compared value within tolerance = {rule})"
     strict = check_gradients(TinyNet(), x, t, rtol=0.0, atol=0.0)
     assert all(row.tolerance == 0.0 for row in strict.values())
 
@@ -336,4 +339,16 @@ def test_fast_check_gradients_catches_a_bug_and_restores_the_weights_exactly():
     for key, value in net.params.items():  # moved in place along random directions, then back
         assert value.tobytes() == before[key].tobytes()
     bad = check_gradients(TinyNet(bug=True), x, t, fast=True, seed=1)
-    assert not bad["W"].passed and bad["b"].passed
+    assert not bad["W"].passed and bad["b"].passed and bad["W"].compared == 22
+
+
+def test_fast_check_gradients_refuses_what_it_cannot_do():
+    x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
+    with pytest.raises(ValueError, match="fast=True or sample=k, not both"):
+        check_gradients(TinyNet(), x, t, fast=True, sample=3)
+    net = TinyNet()
+    net.params = {k: v.astype(np.float32) for k, v in net.params.items()}
+    with pytest.raises(
+        ValueError, match=r"parameters W \(float32\), b \(float32\) are not float64"
+    ):
+        check_gradients(net, x, t, fast=True)

@@ -52,6 +52,8 @@ def test_repr_shows_values_dtype_and_where_it_came_from():
     y = Tensor(np.ones(2, np.float32), requires_grad=True) * 2
     assert repr(y) == "Tensor([2., 2.], dtype=float32, creator=Mul)"
     assert repr(Tensor(0.5, name="b")) == "Tensor(0.5, name='b')"
+    with pytest.raises(TypeError, match="Tensor: name must be a string, got int"):
+        Tensor(0.5, name=5)
 
 
 def test_item_of_a_tensor_with_several_elements_is_an_error():

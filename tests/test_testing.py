@@ -60,6 +60,11 @@ def test_float_arrays_are_checked_and_tensors_keep_their_requires_grad():
     assert_gradients_close(lambda x: x.exp(), a)  # a single input
 
 
+def test_inputs_with_nothing_to_check_are_refused():
+    with pytest.raises(ValueError, match=r"assert_gradients_close: nothing to check.*int64 \(2,\)"):
+        assert_gradients_close(lambda k: k * 2, np.array([1, 2]))
+
+
 def test_integer_inputs_are_held_fixed():
     with pytest.raises(GradcheckError, match="input 0"):
         assert_gradients_close(lambda x, k: Scale()(k, x), [np.array([1.0, 2.0]), np.array(3)])

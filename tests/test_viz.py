@@ -26,7 +26,7 @@ def parse(text):
     return labels, edges
 
 
-def network_graph(activation="relu", **options):
+def network_graph(activation="relu"):
     net = TwoLayerNet(6, 4, 3, activation=activation, weight_init_std=1.0, seed=0)
     x = Tensor(np.random.default_rng(0).random((2, 6)), name="x")
     loss = net.forward(x, np.array([0, 2]))

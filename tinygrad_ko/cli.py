@@ -18,7 +18,7 @@ import numpy as np
 from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.files import atomic_write
-from tinygrad_ko.gradcheck import PROJECTIONS, RTOL, check_gradients
+from tinygrad_ko.gradcheck import PROJECTIONS, check_gradients
 from tinygrad_ko.models import TwoLayerNet
 from tinygrad_ko.plot import plot_history, require_matplotlib
 from tinygrad_ko.tensor import Tensor
@@ -158,6 +158,8 @@ def writable(path, flag):
         raise FileNotFoundError(
             f"{flag} {path}: the folder {folder} does not exist or is read-only"
         )
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{flag} {path}: that is a folder; give a file name")
 
 
 def train(args):
@@ -278,7 +280,7 @@ def graph(args):
     text = to_dot(loss, values=args.values, grads=args.grads)
     program = shutil.which("dot")
     if out.suffix.lower() == ".dot" or program is None:
-        target = out.with_suffix(".dot")
+        target = out if out.suffix.lower() == ".dot" else out.with_suffix(".dot")
         with atomic_write(target, "w") as f:
             f.write(text)
         print(f"wrote the graph to {target}")
@@ -303,22 +305,25 @@ def graph(args):
 def gradient_check(args):
     batch = args.batch_size or (100 if args.fast else 3)
     (x_train, t_train), _ = load_mnist(data_dir=args.data_dir, dtype=np.float64)
+    if batch > len(x_train):
+        raise ValueError(f"--batch-size {batch}: MNIST has {len(x_train)} training images")
     net = TwoLayerNet(
         784, args.hidden_size, 10, activation=args.activation, dtype=np.float64, seed=args.seed
     )
+    x, t = x_train[:batch], t_train[:batch]
     count = sum(p.size for p in net.params.values())
     print(
         f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}, float64, {count:,} "
         f"parameters) on the first {batch} training images"
     )
+    if not args.fast:
+        expected = numerical_seconds(net, x, t)
+        if expected > 10:
+            print(f"central differences of every parameter: about {duration(expected)}")
     start = time.perf_counter()
-    report = check_gradients(net, x_train[:batch], t_train[:batch], fast=args.fast, seed=args.seed)
-    seconds = time.perf_counter() - start
+    report = check_gradients(net, x, t, fast=args.fast, seed=args.seed)
     print(report)
-    rule = "max |diff| <= tolerance = 1e-8 + rtol·" + ("‖g‖" if args.fast else "max |numerical|")
-    rtol = RTOL["fast" if args.fast else "float64"]
-    verdict = "every parameter passes" if report.passed else "FAILED"
-    print(f"{verdict} ({rule}, rtol {rtol:g}) in {seconds:.2f} s")
+    print(f"checked in {time.perf_counter() - start:.2f} s")
     if not report.passed and args.activation == "relu":
         print(
             "note: ReLU has no derivative at 0; where a unit's input lies within the step of 0, "
@@ -327,17 +332,22 @@ def gradient_check(args):
     return 0 if report.passed else 1
 
 
-def warn_numerical(net, x, t, iters):
-    """Say how long numerical differentiation will take: 2 evaluations of the float64 loss per
-    weight, timed here on the same batch size through the same layers."""
-    count = sum(p.size for p in net.params.values())
+def numerical_seconds(net, x, t):
+    """Seconds one numerical gradient of net on (x, t) takes: 2 evaluations of the float64 loss
+    per weight, the evaluation timed here (median of 5) through the same layers."""
     _, loss = net.float64_loss(x, t)
     times = []
     for _ in range(5):
         start = time.perf_counter()
         loss()
         times.append(time.perf_counter() - start)
-    step = 2 * count * sorted(times)[2]
+    return 2 * sum(p.size for p in net.params.values()) * sorted(times)[2]
+
+
+def warn_numerical(net, x, t, iters):
+    """Say how long training by numerical differentiation will take."""
+    count = sum(p.size for p in net.params.values())
+    step = numerical_seconds(net, x, t)
     print(
         f"--numerical: every step evaluates the loss 2 x {count:,} times, one pair per weight: "
         f"about {duration(step)} a step, {duration(step * iters)} for {iters} iterations "

@@ -91,6 +91,8 @@ class Tensor:
         self._creator = None
         self._retains_grad = False
         self.requires_grad = requires_grad
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Tensor: name must be a string, got {type(name).__name__}")
         self.name = name  # shown by repr and tinygrad_ko.viz, e.g. "W1"
 
     @classmethod

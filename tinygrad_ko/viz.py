@@ -67,7 +67,7 @@ def _tensor_style(t):
 
 
 def _label(t, values, grads, max_elements):
-    lines = [t.name] if t.name is not None else []
+    lines = [str(t.name)] if t.name is not None else []
     lines.append(f"{t.shape} {t.dtype}")
     if values and t.size <= max_elements:
         lines.append(f"data {_numbers(t.data)}")
