@@ -73,6 +73,8 @@ def test_softmax_with_loss_book_and_graph_agree_exactly(example):
     loss = SoftmaxWithLoss()(xt, t)
     loss.backward()
     assert loss.item() == loss_book
+    assert type(loss_book) is x.dtype.type  # a NumPy scalar, as the book's: round() works
+    assert loss.shape == () and loss.dtype == x.dtype
     np.testing.assert_array_equal(xt.grad, dx_book)
 
 

@@ -166,7 +166,7 @@ class SoftmaxWithLoss(Function):
         else:  # the mean of per-sample losses: no cancellation between two large sums
             self.loss = (log_total[:, 0] - pick("SoftmaxWithLoss", z, t)).sum() / n
         self.t, self.y = t, y
-        return np.asarray(self.loss, dtype=x.dtype)
+        return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
     def backward(self, dout=1):
         scale = float(_dout(self, dout)) / len(self.y)  # a Python float keeps float32 float32
