@@ -50,13 +50,7 @@ def parser():
         "batches of 100, SGD with lr 0.1, train and test accuracy every epoch.",
     )
     add = train_parser.add_argument
-    add(
-        "--activation",
-        choices=["sigmoid", "relu"],
-        default="sigmoid",
-        help="sigmoid (chapter 4, default) or relu (chapter 5)",
-    )
-    add("--hidden-size", type=positive, default=50, metavar="N")
+    network_options(add)
     add("--iters", type=positive, default=10000, metavar="N")
     add("--batch-size", type=positive, default=100, metavar="N")
     add(
@@ -102,8 +96,7 @@ def parser():
         "random stand-ins of MNIST's shape: the graph depends only on the shapes.",
     )
     add = graph_parser.add_argument
-    add("--activation", choices=["sigmoid", "relu"], default="sigmoid")
-    add("--hidden-size", type=positive, default=50, metavar="N")
+    network_options(add)
     add("--batch-size", type=positive, default=100, metavar="N")
     add("--values", action="store_true", help="show the values of tensors of up to 10 elements")
     add("--grads", action="store_true", help="run backward and show gradients of small tensors")
@@ -118,8 +111,7 @@ def parser():
         "status 1 when a parameter fails.",
     )
     add = check_parser.add_argument
-    add("--activation", choices=["sigmoid", "relu"], default="sigmoid")
-    add("--hidden-size", type=positive, default=50, metavar="N")
+    network_options(add)
     add(
         "--batch-size",
         type=positive,
@@ -135,6 +127,17 @@ def parser():
     add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
     check_parser.set_defaults(command=gradient_check, name="gradcheck")
     return top
+
+
+def network_options(add):
+    """The options every command shares that build a TwoLayerNet 784-hidden-10."""
+    add(
+        "--activation",
+        choices=["sigmoid", "relu"],
+        default="sigmoid",
+        help="sigmoid (chapter 4, default) or relu (chapter 5)",
+    )
+    add("--hidden-size", type=positive, default=50, metavar="N")
 
 
 def positive(text):
