@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_ko import Tensor, gradcheck, ops
+from tinygrad_ko import Function, Tensor, gradcheck, layers, ops
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 from tinygrad_ko.ops import unbroadcast
 from tinygrad_ko.tensor import _graph_order
@@ -38,13 +38,9 @@ def row(fn, ref, inputs):
     return inputs.map(lambda xs: Example(fn, ref, xs))
 
 
-def one(elements=None):
-    return shapes().flatmap(lambda s: arrays(s, elements)).map(lambda x: (x,))
-
-
 @st.composite
-def reduction(draw, method, ref, elements=None, unique=False):
-    x = draw(shapes().flatmap(lambda s: arrays(s, elements, unique)))
+def reduction(draw, method, ref, max_dims, elements=None, unique=False):
+    x = draw(shapes(0, max_dims).flatmap(lambda s: arrays(s, elements, unique)))
     axis, keepdims = draw(axis_for(x.ndim)), draw(st.booleans())
     return Example(
         lambda t: getattr(t, method)(axis=axis, keepdims=keepdims),
@@ -84,9 +80,9 @@ def matmul(draw):
 
 
 @st.composite
-def getitem(draw):
-    x = draw(shapes(min_dims=1).flatmap(arrays))
-    kind = draw(st.sampled_from(["basic", "integers", "mask"]))
+def getitem(draw, max_dims):
+    x = draw(shapes(0, max_dims).flatmap(arrays))
+    kind = draw(st.sampled_from(["basic", "integers", "mask"] if x.ndim else ["basic", "mask"]))
     if kind == "basic":
         index = draw(hnp.basic_indices(x.shape, min_dims=0, allow_ellipsis=True))
     elif kind == "integers":  # repeats allowed: their gradients must add up
@@ -99,15 +95,15 @@ def getitem(draw):
 
 
 @st.composite
-def transpose(draw):
-    x = draw(shapes().flatmap(arrays))
+def transpose(draw, max_dims):
+    x = draw(shapes(0, max_dims).flatmap(arrays))
     axes = draw(st.permutations(range(x.ndim)).map(tuple))
     return Example(lambda t: t.transpose(*axes), lambda a: a.transpose(axes), (x,))
 
 
 @st.composite
-def reshape(draw):
-    x = draw(shapes().flatmap(arrays))
+def reshape(draw, max_dims):
+    x = draw(shapes(0, max_dims).flatmap(arrays))
     shape = draw(st.sampled_from([(-1,), (x.size, 1), (1, -1), (1,) * 3 + (x.size,)]))
     return Example(lambda t: t.reshape(shape), lambda a: a.reshape(shape), (x,))
 
@@ -139,61 +135,137 @@ def softmax_with_loss(draw):
     )
 
 
-TABLE = {
-    "add": row(lambda a, b: a + b, np.add, broadcastable()),
-    "sub": row(lambda a, b: a - b, np.subtract, broadcastable()),
-    "mul": row(lambda a, b: a * b, np.multiply, broadcastable()),
-    "div": row(lambda a, b: a / b, np.divide, broadcastable(elements=POSITIVE)),
-    "pow": row(lambda a, b: a**b, np.power, broadcastable(elements=POSITIVE)),
-    "number - x": row(lambda a: 2.5 - a, lambda a: 2.5 - a, one()),
-    "number / x": row(lambda a: 2.0 / a, lambda a: 2.0 / a, one(POSITIVE)),
-    "x ** number": row(lambda a: a**3, lambda a: a**3, one()),
-    "number ** x": row(lambda a: 2.0**a, lambda a: 2.0**a, one()),
-    "neg": row(lambda a: -a, np.negative, one()),
-    "matmul": matmul(),
-    "exp": row(lambda a: a.exp(), np.exp, one()),
-    "log": row(lambda a: a.log(), np.log, one(POSITIVE)),
-    "tanh": row(lambda a: a.tanh(), np.tanh, one()),
-    "sum": reduction("sum", np.sum),
-    "mean": reduction("mean", np.mean),
-    "max": reduction("max", np.max, GRID, unique=True),
-    "softmax": along_axis("softmax", np_softmax),
-    "log_softmax": along_axis("log_softmax", np_log_softmax),
-    "reshape": reshape(),
-    "transpose": transpose(),
-    ".T": row(lambda a: a.T, np.transpose, one()),
-    "getitem": getitem(),
-    "ReLU": row(lambda a: ReLU()(a), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
-    ".relu()": row(lambda a: a.relu(), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
-    "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
-    ".sigmoid()": row(lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), one()),
-    "Affine": affine(),
-    "SoftmaxWithLoss": softmax_with_loss(),
+def table(max_dims=3):
+    """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
+    an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
+
+    def one(elements=None):
+        return shapes(0, max_dims).flatmap(lambda s: arrays(s, elements)).map(lambda x: (x,))
+
+    def two(elements=None):
+        return broadcastable(elements=elements, max_dims=max_dims)
+
+    def with_an_axis(strategy):
+        return strategy if max_dims else None
+
+    return {
+        "add": row(lambda a, b: a + b, np.add, two()),
+        "sub": row(lambda a, b: a - b, np.subtract, two()),
+        "mul": row(lambda a, b: a * b, np.multiply, two()),
+        "div": row(lambda a, b: a / b, np.divide, two(POSITIVE)),
+        "pow": row(lambda a, b: a**b, np.power, two(POSITIVE)),
+        "number - x": row(lambda a: 2.5 - a, lambda a: 2.5 - a, one()),
+        "number / x": row(lambda a: 2.0 / a, lambda a: 2.0 / a, one(POSITIVE)),
+        "x ** number": row(lambda a: a**3, lambda a: a**3, one()),
+        "number ** x": row(lambda a: 2.0**a, lambda a: 2.0**a, one()),
+        "neg": row(lambda a: -a, np.negative, one()),
+        "matmul": with_an_axis(matmul()),
+        "exp": row(lambda a: a.exp(), np.exp, one()),
+        "log": row(lambda a: a.log(), np.log, one(POSITIVE)),
+        "tanh": row(lambda a: a.tanh(), np.tanh, one()),
+        "sum": reduction("sum", np.sum, max_dims),
+        "mean": reduction("mean", np.mean, max_dims),
+        "max": reduction("max", np.max, max_dims, GRID, unique=True),
+        "softmax": with_an_axis(along_axis("softmax", np_softmax)),
+        "log_softmax": with_an_axis(along_axis("log_softmax", np_log_softmax)),
+        "reshape": reshape(max_dims),
+        "transpose": transpose(max_dims),
+        ".T": row(lambda a: a.T, np.transpose, one()),
+        "getitem": getitem(max_dims),
+        "ReLU": row(lambda a: ReLU()(a), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
+        ".relu()": row(lambda a: a.relu(), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
+        "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
+        ".sigmoid()": row(lambda a: a.sigmoid(), lambda a: 1 / (1 + np.exp(-a)), one()),
+        "Affine": with_an_axis(affine()),
+        "SoftmaxWithLoss": with_an_axis(softmax_with_loss()),
+    }
+
+
+TABLE = table()
+AT_RANK_0 = table(max_dims=0)
+NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tensor
+    "matmul": lambda x: x @ x,
+    "softmax": lambda x: x.softmax(),
+    "log_softmax": lambda x: x.log_softmax(),
+    "Affine": lambda x: Affine(np.ones((1, 1)), np.zeros(1))(x),
+    "SoftmaxWithLoss": lambda x: SoftmaxWithLoss()(x, np.array(0)),
 }
 
 
-@pytest.mark.parametrize("name", TABLE)
-@given(data=st.data())
-def test_forward_matches_numpy_and_backward_matches_central_differences(name, data):
-    example = data.draw(TABLE[name])
+def check_forward_and_gradients(example):
+    """The forward against NumPy, the backward against central differences (full and fast
+    mode), and .grad after real backward passes: each input used twice in the graph and two
+    backward() calls, so gradients are summed in backprop and accumulated into .grad. They
+    must stay arrays (never NumPy scalars, which 0-d + 0-d gives) of the input's shape and
+    dtype."""
     tensors = [Tensor(a, requires_grad=True) for a in example.arrays]
     out = example.fn(*tensors)
     np.testing.assert_allclose(out.data, example.ref(*example.arrays), rtol=1e-12, atol=1e-12)
     assert gradcheck(example.fn, tensors)
     assert gradcheck(example.fn, tensors, fast_mode=True)
+    (example.fn(*tensors) + example.fn(*tensors)).sum().backward()
+    once = [np.array(t.grad) for t in tensors]
+    (example.fn(*tensors) + example.fn(*tensors)).sum().backward()
+    for t, g in zip(tensors, once):
+        assert type(t.grad) is np.ndarray, type(t.grad)
+        assert t.grad.shape == t.shape and t.grad.dtype == t.dtype
+        np.testing.assert_array_equal(t.grad, 2 * g)
+
+
+def check_float32(example):
+    tensors = [Tensor(a.astype(np.float32), requires_grad=True) for a in example.arrays]
+    out = example.fn(*tensors)
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    for t in tensors:
+        assert type(t.grad) is np.ndarray
+        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+
+
+@pytest.mark.parametrize("name", TABLE)
+@given(data=st.data())
+def test_forward_matches_numpy_and_backward_matches_central_differences(name, data):
+    check_forward_and_gradients(data.draw(TABLE[name]))
+
+
+@pytest.mark.parametrize("name", [name for name, row in AT_RANK_0.items() if row is not None])
+@given(data=st.data())
+@settings(max_examples=10)
+def test_every_op_that_takes_0d_inputs_is_right_at_rank_0(name, data):
+    example = data.draw(AT_RANK_0[name])
+    assert all(a.ndim == 0 for a in example.arrays)
+    check_forward_and_gradients(example)
+    check_float32(example)
+
+
+@pytest.mark.parametrize("name", NEEDS_AN_AXIS)
+def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
+    assert AT_RANK_0[name] is None  # NEEDS_AN_AXIS lists exactly the rows without a 0-d case
+    with pytest.raises(ValueError, match=rf"^{name}: .*(\(\)|0 dimensions|scalar)"):
+        NEEDS_AN_AXIS[name](Tensor(np.array(1.5), requires_grad=True))
+
+
+def test_the_table_has_a_row_for_every_op_and_layer():
+    defined = {
+        cls
+        for module in (ops, layers)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
+    }
+    covered = set()
+    for strategy in TABLE.values():
+        example = find(strategy, lambda _: True)
+        out = example.fn(*[Tensor(a, requires_grad=True) for a in example.arrays])
+        covered |= {type(t._creator) for t in _graph_order(out)}
+    assert {cls.__name__ for cls in defined - covered} == set()
+    assert {name for name, row in AT_RANK_0.items() if row is None} == set(NEEDS_AN_AXIS)
 
 
 @pytest.mark.parametrize("name", TABLE)
 @given(data=st.data())
 @settings(max_examples=10)
 def test_float32_in_float32_out(name, data):
-    example = data.draw(TABLE[name])
-    tensors = [Tensor(a.astype(np.float32), requires_grad=True) for a in example.arrays]
-    out = example.fn(*tensors)
-    assert out.dtype == np.float32
-    out.backward(np.ones(out.shape, np.float32))
-    for t in tensors:
-        assert t.grad.dtype == np.float32 and t.grad.shape == t.shape
+    check_float32(data.draw(TABLE[name]))
 
 
 @pytest.mark.parametrize("name", TABLE)

@@ -143,6 +143,18 @@ def test_a_tensor_used_twice_gets_both_contributions():
     assert x.grad == 2 * 3.0 + 1
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_gradient_of_a_0d_tensor_is_a_0d_array_also_when_summed_and_accumulated(dtype):
+    x = Tensor(np.array(3.0, dtype), requires_grad=True)
+    (x * x).backward()  # x feeds one node twice: 3 + 3, which NumPy gives as a scalar
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad.dtype == dtype
+    (x * x).backward()  # accumulated: 6 + 6
+    assert type(x.grad) is np.ndarray and x.grad.shape == () and x.grad.dtype == dtype
+    assert x.grad == 12.0
+    x.grad[...] = 0  # what one does with an array, as PyTorch's grad.zero_()
+    assert x.grad == 0.0
+
+
 def test_a_second_backward_through_a_freed_graph_is_an_error():
     x = Tensor(2.0, requires_grad=True)
     y = (x * x).exp()

@@ -486,6 +486,12 @@ def _checked(node, i, x, g):
     return g if g.dtype == x.data.dtype else g.astype(x.data.dtype)
 
 
+def _sum(a, b):
+    """a + b as a new array, never a NumPy scalar: NumPy gives a scalar for 0-d + 0-d."""
+    total = a + b
+    return total if type(total) is np.ndarray else np.asarray(total)
+
+
 def _backprop(root, grad=None, retain_graph=False, wrt=None):
     """Backpropagation (5.3): visit nodes from root back to the leaves, each after all nodes
     that use its output, so its gradient is complete when its backward rule runs.
@@ -518,7 +524,7 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
                     what = f"{node.name}.backward produced {{}} in the gradient for input {i}"
                     _check_finite(gx, what, node)
                 previous = grads.get(x)
-                grads[x] = gx if previous is None else previous + gx
+                grads[x] = gx if previous is None else _sum(previous, gx)
         if not retain_graph:
             node._release()
     kept.update(grads)  # what is left in grads belongs to leaves
@@ -527,7 +533,7 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
     handed_out = set()
     for x, g in kept.items():
         if x.grad is not None:
-            x.grad = x.grad + g
+            x.grad = _sum(x.grad, g)
             continue
         # .grad must own its memory: an op may pass one array on to several inputs
         if g.base is not None or id(g) in handed_out:

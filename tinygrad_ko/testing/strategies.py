@@ -46,11 +46,11 @@ def arrays(shape, elements=None, unique=False):
 
 
 @st.composite
-def broadcastable(draw, n=2, elements=None, min_dims=0):
+def broadcastable(draw, n=2, elements=None, min_dims=0, max_dims=3):
     """n arrays whose shapes broadcast together (axes of length 1, missing leading axes)."""
     drawn = draw(
         hnp.mutually_broadcastable_shapes(
-            num_shapes=n, min_dims=min_dims, max_dims=3, min_side=1, max_side=4
+            num_shapes=n, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4
         )
     )
     return tuple(draw(arrays(shape, elements)) for shape in drawn.input_shapes)
