@@ -6,14 +6,16 @@ Pick one with HYPOTHESIS_PROFILE=dev.
 
 Data: tests never download, nor do the programs they start (TINYGRAD_KO_OFFLINE). Tests marked
 `mnist` read the real files from $TINYGRAD_KO_DATA/mnist, by default ../shared/datasets/mnist
-beside the repository; where they are missing those tests are skipped, saying so, unless
-TINYGRAD_KO_REQUIRE_DATA is set (CI sets it), which makes that a failure.
+beside the repository; tests marked `book` use the book's code in ../shared/book. Where either
+is missing those tests are skipped, saying so, unless TINYGRAD_KO_REQUIRE_DATA is set (CI sets
+it), which makes that a failure.
 """
 
 import os
 from pathlib import Path
 
 import pytest
+from book import BOOK
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True)
@@ -26,16 +28,20 @@ os.environ["TINYGRAD_KO_OFFLINE"] = "1"
 
 
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("mnist") is None:
-        return
-    from tinygrad_ko.datasets import FILES, mnist_dir
+    reason = None
+    if item.get_closest_marker("mnist") is not None:
+        from tinygrad_ko.datasets import FILES, mnist_dir
 
-    folder = mnist_dir()
-    if all((folder / name).is_file() for name in FILES.values()):
+        folder = mnist_dir()
+        if not all((folder / name).is_file() for name in FILES.values()):
+            reason = (
+                f"the real MNIST files are not in {folder}; set TINYGRAD_KO_DATA (tests never "
+                "download)"
+            )
+    if item.get_closest_marker("book") is not None and not (BOOK / "common").is_dir():
+        reason = f"the book's code is not in {BOOK}"
+    if reason is None:
         return
-    reason = (
-        f"the real MNIST files are not in {folder}; set TINYGRAD_KO_DATA (tests never download)"
-    )
     if os.environ.get("TINYGRAD_KO_REQUIRE_DATA"):
         pytest.fail(reason)
     pytest.skip(reason)

@@ -1,10 +1,12 @@
-"""The chapter-6 optimizers: the book's update and PyTorch's step agree with the book's formulas,
-update in place, and allocate nothing per step."""
+"""The chapter-6 optimizers: the book's update gives the book's own numbers (its
+common/optimizer.py, for arrays and for numbers), PyTorch's step takes the same steps, both
+update in place and allocate nothing per step."""
 
 import tracemalloc
 
 import numpy as np
 import pytest
+from book import book_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,68 +14,126 @@ from tinygrad_ko import Tensor
 from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum
 from tinygrad_ko.testing.strategies import arrays, shapes
 
-
-def reference(name, lr, steps):
-    """The book's update rules (6.1), written out with plain NumPy temporaries."""
-    p = steps[0][0].copy()
-    v = m = h = np.zeros_like(p)
-    for t, (_, g) in enumerate(steps, start=1):
-        if name == "SGD":
-            p = p - lr * g
-        elif name == "Momentum":
-            v = 0.9 * v - lr * g
-            p = p + v
-        elif name == "AdaGrad":
-            h = h + g * g
-            p = p - lr * g / (np.sqrt(h) + 1e-7)
-        else:
-            m = m + 0.1 * (g - m)
-            v = v + 0.001 * (g * g - v)
-            p = p - lr * np.sqrt(1 - 0.999**t) / (1 - 0.9**t) * m / (np.sqrt(v) + 1e-7)
-    return p
-
-
 OPTIMIZERS = {"SGD": SGD, "Momentum": Momentum, "AdaGrad": AdaGrad, "Adam": Adam}
+KINDS = {  # what the book's scripts pass as parameters and gradients: arrays, and numbers
+    "array": np.array,
+    "0-d array": lambda a: np.array(a.flat[0]),
+    "NumPy scalar": lambda a: np.float64(a.flat[0]),
+    "Python float": lambda a: float(a.flat[0]),
+}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_update_gives_the_books_values_over_many_steps(name, kind, data):
+    book = book_module("common/optimizer.py")
+    shape = data.draw(shapes(min_dims=1)) if kind == "array" else ()
+    lr = data.draw(st.sampled_from([0.01, 0.1, 0.95]))
+    start = {key: data.draw(arrays(shape)) for key in ("x", "y")}
+    ours, theirs = OPTIMIZERS[name](lr=lr), getattr(book, name)(lr=lr)
+    params = {key: KINDS[kind](value) for key, value in start.items()}
+    book_params = {key: KINDS[kind](value) for key, value in start.items()}
+    before = dict(params)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    for _ in range(100):
+        grads = {key: KINDS[kind](rng.standard_normal(shape)) for key in start}
+        theirs.update(book_params, grads)
+        ours.update(params, grads)
+    for key in start:
+        # bit for bit: the same operations in the same order as the book's
+        np.testing.assert_array_equal(params[key], book_params[key])
+        if isinstance(before[key], np.ndarray):
+            assert params[key] is before[key]  # updated in place
+        else:
+            assert type(params[key]) is type(before[key])  # a number stays a number
+
+
+def test_a_number_parameter_is_updated_not_left_alone():
+    params = {"x": np.float64(-7.0)}
+    SGD(lr=0.95).update(params, {"x": np.float64(-0.7)})
+    assert params["x"] == -7.0 - 0.95 * -0.7  # the book's -6.335
+    params = {"x": -7.0, "y": 2}
+    SGD(lr=0.95).update(params, {"x": -0.7, "y": 1.0})
+    assert params == {"x": -7.0 - 0.95 * -0.7, "y": 2 - 0.95}
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-@settings(max_examples=20)
+@settings(max_examples=10)
 @given(data=st.data())
-def test_both_forms_follow_the_books_formula(name, data):
+def test_both_forms_take_the_same_steps(name, data):
     shape = data.draw(shapes())
     start = data.draw(arrays(shape))
     grads = [data.draw(arrays(shape)) for _ in range(4)]
-    expected = reference(name, 0.05, [(start, g) for g in grads])
-
-    book_params, book = {"W": start.copy()}, OPTIMIZERS[name](lr=0.05)
+    params, book_form = {"W": start.copy()}, OPTIMIZERS[name](lr=0.05)
     W = Tensor(start.copy(), requires_grad=True)
-    torch_like = OPTIMIZERS[name]([W], lr=0.05)
-    array = book_params["W"]
+    torch_form = OPTIMIZERS[name]([W], lr=0.05)
     for g in grads:
-        book.update(book_params, {"W": g})
-        torch_like.zero_grad()
+        book_form.update(params, {"W": g})
+        torch_form.zero_grad()
         W.grad = g
-        torch_like.step()
-    assert book_params["W"] is array  # updated in place
-    np.testing.assert_allclose(book_params["W"], expected, rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(W.data, book_params["W"])
+        torch_form.step()
+    np.testing.assert_array_equal(W.data, params["W"])
+
+
+@pytest.mark.book
+def test_one_sgd_updates_any_params_as_the_books_does():
+    book = book_module("common/optimizer.py")
+    rng = np.random.default_rng(0)
+    nets = [{"W": rng.standard_normal((3, 2))}, {"W": rng.standard_normal(4)}, {"W": 1.5}]
+    book_nets = [{"W": np.copy(net["W"]) if np.ndim(net["W"]) else net["W"]} for net in nets]
+    ours, theirs = SGD(lr=0.1), book.SGD(lr=0.1)
+    for _ in range(3):
+        for net, book_net in zip(nets, book_nets):
+            grads = {"W": rng.standard_normal(np.shape(net["W"]))}
+            ours.update(net, grads)
+            theirs.update(book_net, grads)
+    for net, book_net in zip(nets, book_nets):
+        np.testing.assert_array_equal(net["W"], book_net["W"])
+
+
+@pytest.mark.parametrize("name", ["Momentum", "AdaGrad", "Adam"])
+def test_a_stateful_optimizer_given_another_shape_names_the_parameter_and_both(name):
+    optimizer = OPTIMIZERS[name](lr=0.1)
+    optimizer.update({"W1": np.ones((3, 2))}, {"W1": np.ones((3, 2))})
+    expected = rf"{name}: parameter 'W1' has shape \(4,\), but the state .* has shape \(3, 2\)"
+    with pytest.raises(ValueError, match=expected):
+        optimizer.update({"W1": np.ones(4)}, {"W1": np.ones(4)})
+    W = Tensor(np.ones(2), requires_grad=True, name="W")
+    W.grad = np.ones(2)
+    torch_form = OPTIMIZERS[name]([W], lr=0.1)
+    torch_form.step()
+    W.data = np.ones(5)  # the tensor now holds another array
+    W.grad = np.ones(5)
+    with pytest.raises(ValueError, match=rf"{name}: parameter 'W' has shape \(5,\)"):
+        torch_form.step()
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-def test_a_step_allocates_nothing_once_the_state_exists(name):
+@pytest.mark.parametrize("form", ["update", "step"])
+def test_a_step_allocates_nothing_once_the_state_exists(name, form):
     rng = np.random.default_rng(0)
     W = Tensor(rng.standard_normal((784, 50)).astype(np.float32), requires_grad=True)
     W.grad = rng.standard_normal((784, 50)).astype(np.float32)
-    optimizer = OPTIMIZERS[name]([W], lr=0.01)
-    optimizer.step()  # creates the state
+    array = W.data
+    if form == "step":
+        optimizer = OPTIMIZERS[name]([W], lr=0.01)
+        step = optimizer.step
+    else:
+        optimizer = OPTIMIZERS[name](lr=0.01)
+        params, grads = {"W": W.data}, {"W": W.grad}
+        step = lambda: optimizer.update(params, grads)  # noqa: E731
+    step()  # creates the state
     tracemalloc.start()
     try:
-        optimizer.step()
+        step()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert peak < 2000  # bytes: a few small Python objects, no array (one would be 157 kB)
-    assert W.data.dtype == np.float32
+    assert W.data is array and W.data.dtype == np.float32
 
 
 def test_zero_grad_and_parameters_without_a_gradient():
@@ -103,8 +163,14 @@ def test_misuse_is_explained():
         SGD(lr=0.1).step()
     with pytest.raises(TypeError, match="params must be tensors"):
         SGD([np.zeros(2)], lr=0.1)
-    with pytest.raises(ValueError, match=r"gradient for W parameter has shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"gradient for parameter 'W' has shape \(3,\)"):
         SGD(lr=0.1).update({"W": np.zeros(2)}, {"W": np.zeros(3)})
+    with pytest.raises(TypeError, match=r"parameter 'W' must be a writable float array.* int64"):
+        SGD(lr=0.1).update({"W": np.zeros(2, np.int64)}, {"W": np.zeros(2)})
+    with pytest.raises(TypeError, match=r"parameter 'W' must be a writable float array.*read-only"):
+        SGD(lr=0.1).update({"W": np.broadcast_to(0.0, (2,))}, {"W": np.zeros(2)})
+    with pytest.raises(TypeError, match=r"Adam: parameter 'W' must be a NumPy array or a number"):
+        Adam().update({"W": [1.0, 2.0]}, {"W": [0.0, 0.0]})
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
