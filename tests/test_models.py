@@ -1,5 +1,6 @@
 """TwoLayerNet: the book's interface, the graph interface, and files that round-trip safely."""
 
+import copy
 import json
 import os
 import pickle
@@ -144,6 +145,60 @@ def test_parameters_share_memory_with_params():
     np.testing.assert_array_equal(b2.data, [5.0, 6.0])
     with pytest.raises(ValueError, match=r"params\['b2'\]: the new value has shape \(3,\)"):
         net.params["b2"] = np.zeros(3)
+
+
+WRITES = {  # every way of writing into a dict, each setting b2 to [5, 6]
+    "item": lambda params, new: params.__setitem__("b2", new),
+    "update(dict)": lambda params, new: params.update({"b2": new}),
+    "update(pairs)": lambda params, new: params.update([("b2", new)]),
+    "update(keyword)": lambda params, new: params.update(b2=new),
+    "|=": lambda params, new: params.__ior__({"b2": new}),
+}
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_every_way_of_writing_into_params_changes_the_weights_the_network_uses(write):
+    net = TwoLayerNet(4, 3, 2, dtype=np.float64, seed=0)
+    x = np.ones((1, 4))
+    WRITES[write](net.params, np.array([5.0, 6.0]))
+    np.testing.assert_array_equal(net.params["b2"], [5.0, 6.0])
+    hidden = 1 / (1 + np.exp(-(x @ net.params["W1"] + net.params["b1"])))
+    expected = hidden @ net.params["W2"] + np.array([5.0, 6.0])
+    np.testing.assert_allclose(net.predict(x), expected, rtol=1e-12)
+    assert net.params.setdefault("b2") is net.params["b2"]
+
+
+def test_params_refuse_what_would_leave_the_network_apart():
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    before = {k: v.copy() for k, v in net.params.items()}
+    with pytest.raises(KeyError, match=r"no parameter 'W3', only \['W1', 'b1', 'W2', 'b2'\]"):
+        net.params.update({"b2": np.zeros(2) + 7, "W3": np.zeros(2)})
+    with pytest.raises(KeyError, match="no parameter 'W3'"):
+        net.params.setdefault("W3", np.zeros(2))
+    with pytest.raises(ValueError, match=r"params\['b1'\]: the new value has shape \(2,\)"):
+        net.params |= {"b2": np.zeros(2) + 7, "b1": np.zeros(2)}
+    for remove in (
+        lambda p: p.pop("W1"),
+        lambda p: p.popitem(),
+        lambda p: p.clear(),
+        lambda p: p.__delitem__("W1"),
+    ):
+        with pytest.raises(TypeError, match="parameters cannot be removed"):
+            remove(net.params)
+    for key, value in before.items():  # nothing was written: not even the valid b2
+        np.testing.assert_array_equal(net.params[key], value)
+
+
+def test_copies_of_params_are_plain_dicts_and_deep_copies_are_snapshots():
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    snapshot = copy.deepcopy(net.params)
+    shallow = copy.copy(net.params)
+    pickled = pickle.loads(pickle.dumps(net.params))
+    net.params["b2"] += 1
+    assert type(snapshot) is dict and type(shallow) is dict and type(pickled) is dict
+    assert shallow["b2"] is net.params["b2"]
+    np.testing.assert_array_equal(snapshot["b2"], [0.0, 0.0])
+    np.testing.assert_array_equal(pickled["b2"], [0.0, 0.0])
 
 
 def test_the_books_training_loop_runs_with_only_the_import_changed():

@@ -26,21 +26,55 @@ MAX_SIZE = 1 << 20  # per layer, for files: a record can never ask for more than
 
 
 class Params(dict):
-    """The book's params dict, whose arrays are the network's own: `params[k] -= lr * g` and
-    `params[k] = new_array` both change the weights the network computes with."""
+    """The book's params dict, whose arrays are the network's own: every way of writing into it
+    (`params[k] -= lr * g`, `params[k] = array`, update, setdefault, |=) writes into the
+    weights the network computes with. Parameters cannot be removed; copies and pickles are
+    plain dicts holding the same arrays."""
 
     def __setitem__(self, key, value):
+        self._write({key: value})
+
+    def update(self, other=(), /, **more):
+        self._write({**dict(other), **more})
+
+    def __ior__(self, other):
+        self._write(dict(other))
+        return self
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self._write({key: default})  # refused: a network gains no parameters
+        return self[key]
+
+    def _write(self, values):
+        """Copy each value into the parameter's array, once all have been checked."""
+        arrays = {key: self._checked(key, value) for key, value in values.items()}
+        for key, array in arrays.items():
+            target = self[key]
+            if array is not target:
+                target[...] = array
+
+    def _checked(self, key, value):
         if key not in self:
             raise KeyError(f"params: the network has no parameter {key!r}, only {list(self)}")
-        target = self[key]
         value = np.asarray(value)
-        if value.shape != target.shape:
+        if value.shape != self[key].shape:
             raise ValueError(
                 f"params[{key!r}]: the new value has shape {value.shape}, the parameter "
-                f"{target.shape}"
+                f"{self[key].shape}"
             )
-        if value is not target:
-            target[...] = value
+        return value
+
+    def _removal(self, *args):
+        raise TypeError(
+            "params: a network's parameters cannot be removed; to change one, assign to it "
+            "(params['W1'] = array)"
+        )
+
+    __delitem__ = pop = popitem = clear = _removal
+
+    def __reduce__(self):  # copy.copy, copy.deepcopy and pickle make a plain dict
+        return dict, (dict(self),)
 
 
 class TwoLayerNet:
