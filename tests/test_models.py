@@ -9,6 +9,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from book import book_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,34 @@ def test_it_has_the_books_parameters(activation, dtype):
     assert abs(net.params["W1"].std() - 0.01) < 0.001 and not net.params["b1"].any()
     same = TwoLayerNet(784, 50, 10, activation=activation, dtype=dtype, seed=0)
     np.testing.assert_array_equal(same.params["W1"], net.params["W1"])
+
+
+@pytest.mark.book
+def test_without_a_seed_the_weights_come_from_numpys_random_state_as_the_books_do():
+    book = book_module("ch04/two_layer_net.py")
+    np.random.seed(0)
+    theirs = book.TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+    np.random.seed(0)
+    ours = TwoLayerNet(784, 50, 10, dtype=np.float64)
+    for key in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_array_equal(ours.params[key], theirs.params[key], err_msg=key)
+    np.random.seed(0)
+    again = TwoLayerNet(784, 50, 10, dtype=np.float64)
+    np.testing.assert_array_equal(again.params["W1"], ours.params["W1"])
+
+
+def test_with_a_seed_the_weights_ignore_numpys_random_state_and_load_leaves_it(tmp_path):
+    np.random.seed(1)
+    first = TwoLayerNet(6, 5, 3, seed=7)
+    np.random.seed(2)
+    second = TwoLayerNet(6, 5, 3, seed=7)
+    np.testing.assert_array_equal(first.params["W1"], second.params["W1"])
+    first.save(tmp_path / "net.npz")
+    np.random.seed(3)
+    TwoLayerNet.load(tmp_path / "net.npz")
+    after_load = np.random.random()
+    np.random.seed(3)
+    assert np.random.random() == after_load
 
 
 def test_an_unknown_activation_is_an_error():

@@ -80,7 +80,9 @@ class Params(dict):
 class TwoLayerNet:
     """Affine → activation → Affine → SoftmaxWithLoss (4.5.1 with sigmoid, 5.7.2 with ReLU).
 
-    Weights start as weight_init_std · N(0, 1), biases at 0, drawn from `seed`.
+    Weights start as weight_init_std · N(0, 1) and biases at 0. Without `seed` the weights are
+    drawn from NumPy's global random state, as the book's are (np.random.seed(0) before it gives
+    the book's network); with `seed`, from a generator of their own.
     """
 
     def __init__(
@@ -99,7 +101,9 @@ class TwoLayerNet:
             )
         self.sizes = (int(input_size), int(hidden_size), int(output_size))
         self.activation, self.dtype = activation, np.dtype(dtype)
-        rng = np.random.default_rng(seed)
+        normal = np.random.standard_normal  # np.random.randn, as the book draws
+        if seed is not None:
+            normal = np.random.default_rng(seed).standard_normal
         shapes = {
             "W1": (input_size, hidden_size),
             "b1": (hidden_size,),
@@ -108,7 +112,7 @@ class TwoLayerNet:
         }
         self.params = Params(
             {
-                k: (weight_init_std * rng.standard_normal(s)).astype(self.dtype)
+                k: (weight_init_std * normal(s)).astype(self.dtype)
                 if k.startswith("W")
                 else np.zeros(s, self.dtype)
                 for k, s in shapes.items()
@@ -237,7 +241,11 @@ class TwoLayerNet:
                     f"but the recorded architecture needs {meta['dtype']} {shapes[name]}"
                 )
         net = cls(
-            *meta["sizes"], weight_init_std=0, activation=meta["activation"], dtype=meta["dtype"]
+            *meta["sizes"],
+            weight_init_std=0,
+            activation=meta["activation"],
+            dtype=meta["dtype"],
+            seed=0,  # the weights are read next; NumPy's global random state is left alone
         )
         for name, array in arrays.items():
             net.params[name] = array
