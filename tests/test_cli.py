@@ -70,6 +70,17 @@ def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypa
     assert "pip install 'tinygrad_ko[plot]'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["train", "bench"])
+def test_a_plot_suffix_matplotlib_cannot_write_is_refused_before_any_work(
+    monkeypatch, capsys, tmp_path, command
+):
+    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("worked anyway"))
+    assert cli.main([command, "--plot", str(tmp_path / "curves.gif")]) == 1
+    err = capsys.readouterr().err
+    assert f"tinygrad-ko {command}: --plot {tmp_path / 'curves.gif'}: " in err
+    assert "is not one matplotlib writes; use .png, .jpg" in err
+
+
 @mnist
 def test_the_options_reach_the_training(monkeypatch, tmp_path):
     seen = {}

@@ -1,4 +1,5 @@
-"""plot_history: a PNG of the curves, or a message saying how to get matplotlib."""
+"""plot_history: the curves in the format the file's suffix names, or a message saying how to
+get matplotlib or which suffixes it writes."""
 
 import sys
 
@@ -7,19 +8,35 @@ import pytest
 from tinygrad_ko.plot import plot_history, require_matplotlib
 from tinygrad_ko.train import History
 
+HISTORY = History(
+    loss=[2.3 / (i + 1) for i in range(300)],
+    train_acc=[0.1, 0.8, 0.9],
+    test_acc=[0.1, 0.78, 0.88],
+    eval_iteration=[1, 151, 300],
+)
+MAGIC = {  # how each format's files begin
+    "curves.png": b"\x89PNG\r\n\x1a\n",
+    "curves.JPG": b"\xff\xd8\xff",
+    "curves.jpeg": b"\xff\xd8\xff",
+    "curves.svg": b"<?xml",
+    "curves.pdf": b"%PDF",
+}
 
-def test_the_curves_are_saved_as_a_png(tmp_path):
-    history = History(
-        loss=[2.3 / (i + 1) for i in range(300)],
-        train_acc=[0.1, 0.8, 0.9],
-        test_acc=[0.1, 0.78, 0.88],
-        eval_iteration=[1, 151, 300],
-    )
-    path = tmp_path / "curves.png"
-    plot_history(history, path, title="test")
+
+@pytest.mark.parametrize("name", MAGIC)
+def test_the_curves_are_saved_in_the_format_the_suffix_names(tmp_path, name):
+    path = tmp_path / name
+    plot_history(HISTORY, path, title="test")
     data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]
+    assert data.startswith(MAGIC[name]) and len(data) > 10_000
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+@pytest.mark.parametrize("name", ["curves.gif", "curves.txt", "curves"])
+def test_a_suffix_matplotlib_does_not_write_is_refused_listing_those_it_does(tmp_path, name):
+    with pytest.raises(ValueError, match=r"plot_history: .*use \.png, \.jpg, .*\.svg, \.pdf"):
+        plot_history(HISTORY, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):

@@ -20,7 +20,7 @@ from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.gradcheck import PROJECTIONS, check_gradients
 from tinygrad_ko.models import TwoLayerNet
-from tinygrad_ko.plot import plot_history, require_matplotlib
+from tinygrad_ko.plot import figure_format, plot_history
 from tinygrad_ko.tensor import Tensor
 from tinygrad_ko.train import DEFAULT_LR, OPTIMIZERS, fit
 from tinygrad_ko.viz import to_dot
@@ -62,7 +62,12 @@ def parser():
     add("--optimizer", choices=list(OPTIMIZERS), default="sgd")
     add("--seed", type=natural, default=0, help="weights and batches (default 0)")
     add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
-    add("--plot", metavar="FILE.png", help="save the accuracy and loss curves (needs matplotlib)")
+    add(
+        "--plot",
+        metavar="FILE.png",
+        help="save the accuracy and loss curves, in the format the suffix names: .png, .svg, "
+        ".pdf, .jpg, ... (needs matplotlib)",
+    )
     add("--save", metavar="FILE.npz", help="save the trained parameters")
     add("--json", metavar="FILE", help="write a summary of the run as JSON")
     add(
@@ -170,7 +175,7 @@ def train(args):
         if getattr(args, flag):
             writable(getattr(args, flag), f"--{flag}")
     if args.plot:
-        require_matplotlib()
+        figure_format(args.plot, "--plot")
     start = time.perf_counter()
     (x_train, t_train), test = load_mnist(data_dir=args.data_dir)
     load_seconds = time.perf_counter() - start
@@ -241,7 +246,7 @@ def bench(args):
         if getattr(args, flag):
             writable(getattr(args, flag), f"--{flag}")
     if args.plot:
-        require_matplotlib()
+        figure_format(args.plot, "--plot")
     run_sweep(args, **QUICK)
     return 0
 

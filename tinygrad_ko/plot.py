@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from tinygrad_ko.files import atomic_write
 
-__all__ = ["plot_history", "require_matplotlib"]
+__all__ = ["figure_format", "plot_history", "require_matplotlib", "save_figure"]
 
 INSTALL = "pip install 'tinygrad_ko[plot]' (or pip install matplotlib)"
+FORMATS = ("png", "jpg", "jpeg", "svg", "pdf", "webp", "tif", "tiff", "eps", "ps")
 
 
 def require_matplotlib():
@@ -20,8 +23,34 @@ def require_matplotlib():
     return Figure
 
 
+def figure_format(path, caller):
+    """The picture format path's suffix names (.jpg: JPEG), checked before any work is done:
+    matplotlib must be installed and able to write it. `caller` names what is asking."""
+    require_matplotlib()
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    writable = [f for f in FORMATS if f in FigureCanvasBase.get_supported_filetypes()]
+    suffix = Path(path).suffix.lower()[1:]
+    if suffix not in writable:
+        raise ValueError(
+            f"{caller} {path}: the picture's format comes from the file's suffix, and "
+            f"{'.' + suffix if suffix else 'no suffix'} is not one matplotlib writes; use "
+            f"{', '.join('.' + f for f in writable)}"
+        )
+    return suffix
+
+
+def save_figure(figure, path, caller):
+    """Write figure to path in the format its suffix names, atomically."""
+    kind = figure_format(path, caller)
+    with atomic_write(path) as f:
+        figure.savefig(f, format=kind)
+
+
 def plot_history(history, path, title=None):
-    """Save train/test accuracy (left) and the mini-batch loss (right) as a PNG at path."""
+    """Save train/test accuracy (left) and the mini-batch loss (right) at path, in the format
+    its suffix names (.png, .svg, .pdf, .jpg, ...)."""
+    figure_format(path, "plot_history:")  # before drawing
     figure = require_matplotlib()(figsize=(10, 4), dpi=100)
     accuracy, loss = figure.subplots(1, 2)
     accuracy.plot(history.eval_iteration, history.train_acc, "o-", label="train acc")
@@ -40,5 +69,4 @@ def plot_history(history, path, title=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    with atomic_write(path) as f:
-        figure.savefig(f, format="png")
+    save_figure(figure, path, "plot_history:")
