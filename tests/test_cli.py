@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from mnist_files import small_mnist, write
 
 from tinygrad_ko import cli
 from tinygrad_ko.datasets import load_mnist
@@ -55,6 +56,15 @@ def test_python_dash_m_runs_the_same_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "final test accuracy" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["train", "gradcheck"])
+def test_the_header_names_the_data_folder_given_either_way(tmp_path, monkeypatch, capsys, command):
+    files, _, _ = small_mnist(np.random.default_rng(0))
+    write(tmp_path / "mnist", files, monkeypatch)
+    argv = [command, "--data-dir", str(tmp_path), "--batch-size", "2", "--hidden-size", "3"]
+    assert cli.main(argv + (["--iters", "2"] if command == "train" else ["--fast"])) == 0
+    assert capsys.readouterr().out.startswith(f"MNIST: {tmp_path / 'mnist'}\n")
 
 
 def test_missing_data_is_reported_without_a_traceback(tmp_path, capsys):

@@ -8,7 +8,6 @@ import stat
 import threading
 import tracemalloc
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,22 +48,30 @@ def test_real_mnist_options():
 
 
 @pytest.mark.mnist
-def test_the_checksums_are_the_ones_shipped_with_the_data():
-    sums = Path(mnist_dir()) / "SHA256SUMS"
-    shipped = dict(line.split()[::-1] for line in sums.read_text().splitlines())
-    assert {f"{k}.gz": v for k, v in shipped.items()} == datasets.SHA256
-
-
 # --- where it looks --------------------------------------------------------------------------
 
 
 def test_it_looks_in_data_dir_then_the_environment_then_the_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("TINYGRAD_KO_DATA", str(tmp_path / "env"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert mnist_dir(tmp_path / "given") == tmp_path / "given"
-    assert mnist_dir() == tmp_path / "env" / "mnist"
+    assert mnist_dir(tmp_path / "given") == tmp_path / "given"  # for the files themselves
+    assert mnist_dir() == tmp_path / "env" / "mnist"  # for a folder holding mnist/
     monkeypatch.delenv("TINYGRAD_KO_DATA")
     assert mnist_dir() == tmp_path / "cache" / "tinygrad_ko" / "mnist"
+
+
+@pytest.mark.parametrize("setting", ["data_dir", "TINYGRAD_KO_DATA"])
+@pytest.mark.parametrize("layout", ["files", "mnist/files"])
+def test_either_setting_finds_either_layout(tmp_path, monkeypatch, setting, layout):
+    files, _, labels = small_mnist(np.random.default_rng(1))
+    folder = tmp_path / "data"
+    holding = folder / "mnist" if layout == "mnist/files" else folder
+    write(holding, files, monkeypatch)
+    options = {"data_dir": folder} if setting == "data_dir" else {}
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(folder if options == {} else tmp_path / "other"))
+    assert mnist_dir(**options) == holding
+    (_, t), _ = load_mnist(**options)
+    np.testing.assert_array_equal(t, labels["train"])
 
 
 def test_small_files_load_with_the_right_values(tmp_path, monkeypatch):
@@ -188,6 +195,38 @@ def small(monkeypatch):
     files, _, labels = small_mnist(np.random.default_rng(4))
     expect(files, monkeypatch)
     return {name: gzip.compress(payload) for name, payload in files.items()}, labels
+
+
+@pytest.mark.parametrize("setting", ["data_dir", "TINYGRAD_KO_DATA"])
+@pytest.mark.parametrize("beside", [[], ["t10k-labels-idx1-ubyte.gz"]])
+def test_downloads_go_into_an_existing_mnist_folder_never_beside_it(
+    tmp_path, small, monkeypatch, setting, beside
+):
+    gz, labels = small
+    folder = tmp_path / "data"
+    (folder / "mnist").mkdir(parents=True)
+    for name in beside:  # a stray file beside mnist/ does not make the folder the place
+        (folder / name).write_bytes(gz[name])
+    monkeypatch.delenv("TINYGRAD_KO_OFFLINE")
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(folder))
+    mirror = Mirror(gz)
+    monkeypatch.setattr(datasets, "MIRRORS", [mirror.url])
+    try:
+        (_, t), _ = load_mnist(**({"data_dir": folder} if setting == "data_dir" else {}))
+    finally:
+        mirror.close()
+    np.testing.assert_array_equal(t, labels["train"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["mnist", *beside])
+    assert sorted(p.name for p in (folder / "mnist").iterdir()) == sorted(gz)
+
+
+def test_a_folder_holding_some_of_the_files_is_completed_where_it_is(tmp_path, small, monkeypatch):
+    gz, _ = small
+    name = "train-labels-idx1-ubyte.gz"
+    (tmp_path / name).write_bytes(gz[name])
+    assert mnist_dir(tmp_path) == tmp_path
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(tmp_path))
+    assert mnist_dir() == tmp_path
 
 
 def test_missing_files_are_downloaded_verified_and_kept_in_the_cache(cache, small, monkeypatch):

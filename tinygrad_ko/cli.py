@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
-from tinygrad_ko.datasets import load_mnist
+from tinygrad_ko.datasets import load_mnist, mnist_dir
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.gradcheck import PROJECTIONS, check_gradients
 from tinygrad_ko.models import TwoLayerNet
@@ -26,6 +26,11 @@ from tinygrad_ko.train import DEFAULT_LR, OPTIMIZERS, fit
 from tinygrad_ko.viz import to_dot
 
 __all__ = ["main"]
+
+DATA_DIR_HELP = (
+    "folder holding the four MNIST .gz files, or one with mnist/ inside (default: "
+    "$TINYGRAD_KO_DATA, else ~/.cache/tinygrad_ko/mnist; downloaded where missing)"
+)
 
 
 def main(argv=None):
@@ -61,7 +66,7 @@ def parser():
     )
     add("--optimizer", choices=list(OPTIMIZERS), default="sgd")
     add("--seed", type=natural, default=0, help="weights and batches (default 0)")
-    add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
+    add("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     add(
         "--plot",
         metavar="FILE.png",
@@ -85,7 +90,7 @@ def parser():
         "cost grows with the number of parameters. benchmarks/numeric_vs_backprop.py runs the "
         "full sweep.",
     )
-    bench_parser.add_argument("--data-dir", metavar="DIR", help="folder holding the MNIST files")
+    bench_parser.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     bench_parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     bench_parser.add_argument(
         "--plot", metavar="FILE.png", help="save a log-log plot of both costs"
@@ -129,7 +134,7 @@ def parser():
         help=f"{PROJECTIONS} random directional derivatives per parameter instead of every element",
     )
     add("--seed", type=natural, default=0, help="weights and directions (default 0)")
-    add("--data-dir", metavar="DIR", help="folder holding the four MNIST .gz files")
+    add("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     check_parser.set_defaults(command=gradient_check, name="gradcheck")
     return top
 
@@ -170,6 +175,12 @@ def writable(path, flag):
         raise IsADirectoryError(f"{flag} {path}: that is a folder; give a file name")
 
 
+def mnist(args, **options):
+    """load_mnist for a command, first saying which folder the data comes from."""
+    print(f"MNIST: {mnist_dir(args.data_dir)}", flush=True)
+    return load_mnist(data_dir=args.data_dir, **options)
+
+
 def train(args):
     for flag in ("plot", "save", "json"):  # before a long run, not after it
         if getattr(args, flag):
@@ -177,7 +188,7 @@ def train(args):
     if args.plot:
         figure_format(args.plot, "--plot")
     start = time.perf_counter()
-    (x_train, t_train), test = load_mnist(data_dir=args.data_dir)
+    (x_train, t_train), test = mnist(args)
     load_seconds = time.perf_counter() - start
     net = TwoLayerNet(784, args.hidden_size, 10, activation=args.activation, seed=args.seed)
     args.lr = lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
@@ -254,7 +265,7 @@ def bench(args):
 def run_sweep(args, hidden_sizes, batch_sizes):
     """The numerical-vs-backprop sweep, printed, and written as --json and --plot ask."""
     print(f"machine: {machine()}")
-    (x, t), _ = load_mnist(data_dir=args.data_dir)
+    (x, t), _ = mnist(args)
     points = sweep(x, t, hidden_sizes, batch_sizes)
     print(f"\n{markdown(points)}\n")
     for batch, (numerical, backprop) in slopes(points).items():
@@ -312,7 +323,7 @@ def graph(args):
 
 def gradient_check(args):
     batch = args.batch_size or (100 if args.fast else 3)
-    (x_train, t_train), _ = load_mnist(data_dir=args.data_dir, dtype=np.float64)
+    (x_train, t_train), _ = mnist(args, dtype=np.float64)
     if batch > len(x_train):
         raise ValueError(f"--batch-size {batch}: MNIST has {len(x_train)} training images")
     net = TwoLayerNet(

@@ -1,8 +1,9 @@
 """MNIST, as the book's load_mnist gives it (3.6.1), read and verified from the IDX files.
 
-Where the files are looked for: `data_dir`, else $TINYGRAD_KO_DATA/mnist, else the per-user cache
+Where the files are looked for: `data_dir`, else $TINYGRAD_KO_DATA, each either the folder
+holding the four files or a folder with mnist/ inside; else the per-user cache
 (~/.cache/tinygrad_ko/mnist). Missing files are downloaded there from the public mirrors,
-unless $TINYGRAD_KO_OFFLINE is set.
+unless $TINYGRAD_KO_OFFLINE is set (see mnist_dir).
 Every file is checked each time it is read (IDX magic number, declared sizes against its
 length, SHA-256 of its payload); nothing is ever unpickled.
 """
@@ -56,13 +57,26 @@ CLASSES = 10
 
 
 def mnist_dir(data_dir=None):
-    """The folder load_mnist reads: data_dir, else $TINYGRAD_KO_DATA/mnist, else the cache."""
+    """The folder load_mnist reads: data_dir, else $TINYGRAD_KO_DATA, else the per-user cache
+    (~/.cache/tinygrad_ko/mnist). The first two may name the folder holding the four files or
+    one with mnist/ inside. Taken first: the folder itself if it holds all four; then its
+    mnist/ if there is one (downloads never go beside an mnist/); then the folder itself if it
+    holds some. Holding none, downloads go to data_dir itself, or to $TINYGRAD_KO_DATA/mnist."""
     if data_dir is not None:
-        return Path(data_dir)
-    if os.environ.get("TINYGRAD_KO_DATA"):
-        return Path(os.environ["TINYGRAD_KO_DATA"]) / "mnist"
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "tinygrad_ko" / "mnist"
+        given = new = Path(data_dir)
+    elif os.environ.get("TINYGRAD_KO_DATA"):
+        given = Path(os.environ["TINYGRAD_KO_DATA"])
+        new = given / "mnist"
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(cache) / "tinygrad_ko" / "mnist"
+    inner = given / "mnist"
+    present = [(given / name).is_file() for name in FILES.values()]
+    if all(present):
+        return given
+    if inner.is_dir():
+        return inner
+    return given if any(present) else new
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None, dtype=np.float32):
@@ -231,14 +245,14 @@ def _where(folder, names, data_dir, problem):
     source = (
         "data_dir"
         if data_dir is not None
-        else "$TINYGRAD_KO_DATA/mnist"
+        else "from $TINYGRAD_KO_DATA"
         if os.environ.get("TINYGRAD_KO_DATA")
         else "the default cache"
     )
     return (
         f"load_mnist: {folder} ({source}) did not hold {', '.join(names)}; {problem}\n"
         "Put the four MNIST files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass "
-        "load_mnist(data_dir=FOLDER) or --data-dir FOLDER, or set TINYGRAD_KO_DATA to a folder "
-        "holding them in mnist/."
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) in a folder and pass that folder "
+        "(or the one holding it as mnist/) as load_mnist(data_dir=FOLDER) or --data-dir FOLDER, "
+        "or set TINYGRAD_KO_DATA to it."
     )
