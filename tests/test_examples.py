@@ -61,12 +61,16 @@ KOREAN_EXPECTED = {  # a line unique to each example of README.ko.md: what it mu
 }
 
 
+def test_every_example_of_the_korean_readme_is_run_here():
+    blocks = python_blocks(ROOT / "README.ko.md")
+    assert sorted(k for b in blocks for k in KOREAN_EXPECTED if k in b) == sorted(KOREAN_EXPECTED)
+    assert len(blocks) == len(KOREAN_EXPECTED)
+
+
 @pytest.mark.mnist
 @pytest.mark.parametrize("key", KOREAN_EXPECTED)
 def test_every_example_of_the_korean_readme_prints_what_it_says(key, capsys):
-    blocks = python_blocks(ROOT / "README.ko.md")
-    assert sorted(k for b in blocks for k in KOREAN_EXPECTED if k in b) == sorted(KOREAN_EXPECTED)
-    (code,) = [b for b in blocks if key in b]
+    (code,) = [b for b in python_blocks(ROOT / "README.ko.md") if key in b]
     exec(compile(code, "README.ko.md", "exec"), {})
     printed = capsys.readouterr().out
     expected = KOREAN_EXPECTED[key]

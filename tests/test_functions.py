@@ -107,4 +107,3 @@ def test_softmax_of_huge_logits_takes_no_log_of_zero_and_overflows_nothing():
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         np.testing.assert_allclose(softmax(x), [[1.0, 0.0, 0.0]])
         assert np.isfinite(log_softmax(x)).all()
-        assert sigmoid(np.float32(-1000)) == 0 and sigmoid(1000.0) == 1

@@ -122,8 +122,9 @@ def test_the_failure_message_names_the_input_the_entry_both_values_and_the_toler
     assert "atol + rtol·|numerical| = 0.012" in message
 
 
-def test_gradcheck_is_a_pytest_assertion():
-    assert issubclass(GradcheckError, AssertionError)
+def test_a_failed_check_is_an_assertion_error_so_pytest_reports_a_failure():
+    with pytest.raises(AssertionError, match="gradcheck: "):
+        gradcheck(lambda x: WrongSign()(x), [Tensor(np.array([2.0]), requires_grad=True)])
 
 
 def test_float32_inputs_are_checked_in_float64_on_copies():

@@ -146,10 +146,19 @@ def test_zero_grad_and_parameters_without_a_gradient():
     assert a.grad is None and b.grad is None
 
 
-def test_the_books_positional_learning_rate_and_defaults():
-    assert SGD(0.3).lr == 0.3 and SGD().lr == 0.01 and Adam().lr == 0.001
-    assert SGD(np.float32(0.1)).lr == np.float32(0.1)
-    assert Momentum(0.01, momentum=0.5).momentum == 0.5
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: SGD(0.3), 1.0 - 0.3 * 2.0),  # the learning rate first, as the book passes it
+        (lambda: SGD(), 1.0 - 0.01 * 2.0),  # the book's defaults: 0.01, and 0.001 for Adam
+        (lambda: Adam(), 1.0 - 0.001 * 0.001**0.5 / 0.1 * 0.2 / (0.004**0.5 + 1e-7)),
+        (lambda: Momentum(0.01, momentum=0.5), 1.0 - 0.01 * 2.0),
+    ],
+)
+def test_the_books_positional_learning_rate_and_defaults(make, expected):
+    params = {"W": np.array([1.0])}
+    make().update(params, {"W": np.array([2.0])})  # one step from 1 with gradient 2
+    assert params["W"][0] == pytest.approx(expected, rel=1e-12)
 
 
 @pytest.mark.parametrize("call", [lambda: Momentum(0.01, 0.5), lambda: Adam(0.001, 0.8, 0.99)])

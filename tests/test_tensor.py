@@ -344,9 +344,9 @@ def test_a_function_can_declare_its_weights_on_the_instance():
             self.dw = (dout * self.x).sum(keepdims=True).reshape(self.w.shape)
             return dout * self.w
 
-    w = Tensor([3.0], requires_grad=True)
+    w = Tensor([5.0], requires_grad=True)
     Scale(w)(Tensor([1.0, 2.0])).sum().backward()
-    np.testing.assert_array_equal(w.grad, [3.0])
+    np.testing.assert_array_equal(w.grad, [1.0 + 2.0])
 
 
 def test_backward_may_return_any_tuple_or_a_list():
