@@ -1,11 +1,13 @@
 """TwoLayerNet: the book's interface, the graph interface, and files that round-trip safely."""
 
 import copy
+import gc
 import json
 import os
 import pickle
 import stat
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -318,8 +320,12 @@ def test_load_checks_the_record_before_building_anything(tmp_path, meta):
 def test_load_refuses_files_that_are_not_whole_archives(tmp_path, content):
     path = tmp_path / "net.npz"
     path.write_bytes(content)
-    with pytest.raises(ValueError, match=r"TwoLayerNet.load: .*net.npz is not"):
-        TwoLayerNet.load(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with pytest.raises(ValueError, match=r"TwoLayerNet.load: .*net.npz is not"):
+            TwoLayerNet.load(path)
+        gc.collect()
+    assert [str(w.message) for w in caught] == []  # the file was closed, not left to the GC
 
 
 def test_saved_files_are_readable_by_others(tmp_path):

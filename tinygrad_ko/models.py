@@ -254,26 +254,26 @@ class TwoLayerNet:
 
 def _read_npz(path):
     """The arrays of an .npz file holding exactly meta, W1, b1, W2, b2, read without pickle."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except Exception as error:  # a damaged archive can fail in many ways inside zipfile
-        raise _unreadable(path, error) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
-    with archive:
-        names = sorted(archive.files)
-        if names != sorted(("meta", *PARAMS)):
-            raise ValueError(
-                f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, {', '.join(PARAMS)}"
-            )
-        arrays = {}
-        for name in names:
-            try:
-                arrays[name] = archive[name]
-            except Exception as error:
-                raise _unreadable(path, error, name) from None
+    with open(path, "rb") as file:  # ours to close: np.load leaks its own on a damaged archive
+        try:
+            archive = np.load(file, allow_pickle=False)
+        except Exception as error:  # a damaged archive can fail in many ways inside zipfile
+            raise _unreadable(path, error) from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
+        with archive:
+            names = sorted(archive.files)
+            if names != sorted(("meta", *PARAMS)):
+                raise ValueError(
+                    f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, "
+                    f"{', '.join(PARAMS)}"
+                )
+            arrays = {}
+            for name in names:
+                try:
+                    arrays[name] = archive[name]
+                except Exception as error:
+                    raise _unreadable(path, error, name) from None
     return arrays
 
 
