@@ -5,8 +5,8 @@ deadline, so a run is stable on a shared machine and a failure reproduces; "dev"
 Pick one with HYPOTHESIS_PROFILE=dev.
 
 Data: tests never download, nor do the programs they start (TINYGRAD_KO_OFFLINE). Tests marked
-`mnist` read the real files from $TINYGRAD_KO_DATA/mnist, by default ../shared/datasets/mnist
-beside the repository; tests marked `book` use the book's code in ../shared/book. Where either
+`mnist` read the real files from $TINYGRAD_KO_DATA (by default ../shared/datasets beside the
+repository, holding mnist/); tests marked `book` use the book's code in ../shared/book. Where either
 is missing those tests are skipped, saying so, unless TINYGRAD_KO_REQUIRE_DATA is set (CI sets
 it), which makes that a failure.
 """

@@ -47,7 +47,6 @@ def test_real_mnist_options():
     np.testing.assert_allclose(x64[0], x[0].reshape(-1) / 255)
 
 
-@pytest.mark.mnist
 # --- where it looks --------------------------------------------------------------------------
 
 

@@ -220,16 +220,35 @@ def test_params_refuse_what_would_leave_the_network_apart():
         np.testing.assert_array_equal(net.params[key], value)
 
 
-def test_copies_of_params_are_plain_dicts_and_deep_copies_are_snapshots():
-    net = TwoLayerNet(4, 3, 2, seed=0)
+def test_copies_of_a_network_keep_its_params_and_its_weights_together():
+    net = TwoLayerNet(4, 3, 2, dtype=np.float64, seed=0)
+    x = np.ones((1, 4))
+    for twin in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        twin.params["b2"] = np.array([5.0, 6.0])  # reaches the twin's layers, not net's
+        np.testing.assert_allclose(twin.predict(x) - net.predict(x), [[5.0, 6.0]])
+        with pytest.raises(TypeError, match="cannot be removed"):
+            twin.params.pop("W1")
     snapshot = copy.deepcopy(net.params)
-    shallow = copy.copy(net.params)
-    pickled = pickle.loads(pickle.dumps(net.params))
     net.params["b2"] += 1
-    assert type(snapshot) is dict and type(shallow) is dict and type(pickled) is dict
-    assert shallow["b2"] is net.params["b2"]
     np.testing.assert_array_equal(snapshot["b2"], [0.0, 0.0])
-    np.testing.assert_array_equal(pickled["b2"], [0.0, 0.0])
+    assert type(net.params.copy()) is dict and net.params.copy()["b2"] is net.params["b2"]
+    assert type(type(net.params).fromkeys(["W1"])) is dict
+
+
+def test_writing_parameters_into_each_other_swaps_them():
+    net = TwoLayerNet(4, 2, 2, dtype=np.float64, seed=0)
+    b1, b2 = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    net.params.update(b1=b1, b2=b2)
+    net.params.update(b1=net.params["b2"], b2=net.params["b1"])
+    np.testing.assert_array_equal(net.params["b1"], b2)
+    np.testing.assert_array_equal(net.params["b2"], b1)
+
+
+@pytest.mark.parametrize("value", [np.array(["1", "2"]), np.array([1j, 2j])])
+def test_values_that_are_not_real_numbers_are_refused(value):
+    net = TwoLayerNet(4, 3, 2, seed=0)
+    with pytest.raises(TypeError, match=r"params\['b2'\]: a value of dtype .* cannot be written"):
+        net.params["b2"] = value
 
 
 def test_the_books_training_loop_runs_with_only_the_import_changed():
@@ -326,6 +345,11 @@ def test_load_refuses_files_that_are_not_whole_archives(tmp_path, content):
             TwoLayerNet.load(path)
         gc.collect()
     assert [str(w.message) for w in caught] == []  # the file was closed, not left to the GC
+
+
+def test_load_names_itself_when_given_a_folder(tmp_path):
+    with pytest.raises(ValueError, match=r"TwoLayerNet.load: .* is not a complete .npz archive"):
+        TwoLayerNet.load(tmp_path)
 
 
 def test_saved_files_are_readable_by_others(tmp_path):

@@ -32,7 +32,7 @@ def test_the_curves_are_saved_in_the_format_the_suffix_names(tmp_path, name):
     assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
-@pytest.mark.parametrize("name", ["curves.gif", "curves.txt", "curves"])
+@pytest.mark.parametrize("name", ["curves.gif", "curves.txt", "curves", ".png", "curves."])
 def test_a_suffix_matplotlib_does_not_write_is_refused_listing_those_it_does(tmp_path, name):
     with pytest.raises(ValueError, match=r"plot_history: .*use \.png, \.jpg, .*\.svg, \.pdf"):
         plot_history(HISTORY, tmp_path / name)

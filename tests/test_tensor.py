@@ -153,6 +153,12 @@ def test_the_gradient_of_a_0d_tensor_is_a_0d_array_also_when_summed_and_accumula
     assert x.grad == 12.0
     x.grad[...] = 0  # what one does with an array, as PyTorch's grad.zero_()
     assert x.grad == 0.0
+    x.grad = np.float64(1.0)  # set by hand, in another dtype
+    (x * x).backward()
+    assert type(x.grad) is np.ndarray and x.grad.dtype == dtype and x.grad == 7.0
+    x.grad = np.ones(2)
+    with pytest.raises(ValueError, match=r"backward: .grad of a tensor of shape \(\) was set"):
+        (x * x).backward()
 
 
 def test_a_second_backward_through_a_freed_graph_is_an_error():

@@ -135,7 +135,7 @@ def plot_costs(points, path):
     """Both costs against the parameter count, log-log, one line per batch size."""
     from tinygrad_ko.plot import figure_format, require_matplotlib, save_figure
 
-    figure_format(path, "plot_costs:")  # before drawing
+    kind = figure_format(path, "plot_costs:")  # before drawing
     figure = require_matplotlib()(figsize=(7, 5), dpi=100)
     ax = figure.subplots()
     for i, batch in enumerate(sorted({p.batch for p in points})):
@@ -149,4 +149,4 @@ def plot_costs(points, path):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     figure.tight_layout()
-    save_figure(figure, path, "plot_costs:")
+    save_figure(figure, path, kind)

@@ -27,6 +27,7 @@ from tinygrad_ko.viz import to_dot
 
 __all__ = ["main"]
 
+PLOT_FORMATS = "in the format the suffix names: .png, .svg, .pdf, .jpg, ... (needs matplotlib)"
 DATA_DIR_HELP = (
     "folder holding the four MNIST .gz files, or one with mnist/ inside (default: "
     "$TINYGRAD_KO_DATA, else ~/.cache/tinygrad_ko/mnist; downloaded where missing)"
@@ -69,9 +70,8 @@ def parser():
     add("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     add(
         "--plot",
-        metavar="FILE.png",
-        help="save the accuracy and loss curves, in the format the suffix names: .png, .svg, "
-        ".pdf, .jpg, ... (needs matplotlib)",
+        metavar="FILE",
+        help=f"save the accuracy and loss curves {PLOT_FORMATS}",
     )
     add("--save", metavar="FILE.npz", help="save the trained parameters")
     add("--json", metavar="FILE", help="write a summary of the run as JSON")
@@ -93,7 +93,7 @@ def parser():
     bench_parser.add_argument("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     bench_parser.add_argument("--json", metavar="FILE", help="write the measurements as JSON")
     bench_parser.add_argument(
-        "--plot", metavar="FILE.png", help="save a log-log plot of both costs"
+        "--plot", metavar="FILE", help=f"save a log-log plot of both costs {PLOT_FORMATS}"
     )
     bench_parser.set_defaults(command=bench, name="bench")
 

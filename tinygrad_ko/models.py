@@ -28,8 +28,8 @@ MAX_SIZE = 1 << 20  # per layer, for files: a record can never ask for more than
 class Params(dict):
     """The book's params dict, whose arrays are the network's own: every way of writing into it
     (`params[k] -= lr * g`, `params[k] = array`, update, setdefault, |=) writes into the
-    weights the network computes with. Parameters cannot be removed; copies and pickles are
-    plain dicts holding the same arrays."""
+    weights the network computes with. Parameters cannot be removed. A deep copy or a pickle
+    holds copies of the arrays (a snapshot); params.copy() is a plain dict of the same arrays."""
 
     def __setitem__(self, key, value):
         self._write({key: value})
@@ -46,22 +46,35 @@ class Params(dict):
             self._write({key: default})  # refused: a network gains no parameters
         return self[key]
 
+    @classmethod
+    def fromkeys(cls, keys, value=None):  # a network's parameters come only from a network
+        return dict.fromkeys(keys, value)
+
     def _write(self, values):
-        """Copy each value into the parameter's array, once all have been checked."""
+        """Copy each value into the parameter's array, once all have been checked (and copied
+        first where it shares memory with a parameter another value is written into)."""
         arrays = {key: self._checked(key, value) for key, value in values.items()}
-        for key, array in arrays.items():
-            target = self[key]
-            if array is not target:
-                target[...] = array
+        changed = {key: array for key, array in arrays.items() if array is not self[key]}
+        targets = [self[key] for key in changed]  # (params[k] -= step is already done in place)
+        for key, array in changed.items():
+            if any(np.may_share_memory(array, target) for target in targets):
+                changed[key] = array.copy()
+        for key, array in changed.items():
+            self[key][...] = array
 
     def _checked(self, key, value):
         if key not in self:
             raise KeyError(f"params: the network has no parameter {key!r}, only {list(self)}")
-        value = np.asarray(value)
-        if value.shape != self[key].shape:
+        value, target = np.asarray(value), self[key]
+        if value.shape != target.shape:
             raise ValueError(
                 f"params[{key!r}]: the new value has shape {value.shape}, the parameter "
-                f"{self[key].shape}"
+                f"{target.shape}"
+            )
+        if not np.can_cast(value.dtype, target.dtype, "same_kind"):
+            raise TypeError(
+                f"params[{key!r}]: a value of dtype {value.dtype} cannot be written into the "
+                f"parameter's {target.dtype}"
             )
         return value
 
@@ -73,8 +86,8 @@ class Params(dict):
 
     __delitem__ = pop = popitem = clear = _removal
 
-    def __reduce__(self):  # copy.copy, copy.deepcopy and pickle make a plain dict
-        return dict, (dict(self),)
+    def __reduce__(self):  # copy and pickle: no __setitem__ on an empty Params
+        return type(self), (dict(self),)
 
 
 class TwoLayerNet:
@@ -254,26 +267,34 @@ class TwoLayerNet:
 
 def _read_npz(path):
     """The arrays of an .npz file holding exactly meta, W1, b1, W2, b2, read without pickle."""
-    with open(path, "rb") as file:  # ours to close: np.load leaks its own on a damaged archive
-        try:
-            archive = np.load(file, allow_pickle=False)
-        except Exception as error:  # a damaged archive can fail in many ways inside zipfile
-            raise _unreadable(path, error) from None
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
-        with archive:
-            names = sorted(archive.files)
-            if names != sorted(("meta", *PARAMS)):
-                raise ValueError(
-                    f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, "
-                    f"{', '.join(PARAMS)}"
-                )
-            arrays = {}
-            for name in names:
-                try:
-                    arrays[name] = archive[name]
-                except Exception as error:
-                    raise _unreadable(path, error, name) from None
+    try:
+        with open(path, "rb") as file:  # ours to close: np.load leaks its own when damaged
+            return _npz_arrays(path, file)
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a folder, no permission
+        raise _unreadable(path, error) from None
+
+
+def _npz_arrays(path, file):
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except Exception as error:  # a damaged archive can fail in many ways inside zipfile
+        raise _unreadable(path, error) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"TwoLayerNet.load: {path} holds a single array, not an .npz archive")
+    with archive:
+        names = sorted(archive.files)
+        if names != sorted(("meta", *PARAMS)):
+            raise ValueError(
+                f"TwoLayerNet.load: {path} holds arrays {names}; expected meta, {', '.join(PARAMS)}"
+            )
+        arrays = {}
+        for name in names:
+            try:
+                arrays[name] = archive[name]
+            except Exception as error:
+                raise _unreadable(path, error, name) from None
     return arrays
 
 

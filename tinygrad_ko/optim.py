@@ -25,7 +25,6 @@ class Optimizer:
     """What the optimizers share: both call forms, and state per parameter."""
 
     default_lr = 0.01
-    buffers = 1  # parameter-sized scratch arrays apply() works in
 
     def __init__(self, params=None, lr=None):
         if isinstance(params, numbers.Real) and not isinstance(params, bool):
@@ -42,19 +41,19 @@ class Optimizer:
         if self.params is not None and not all(isinstance(p, Tensor) for p in self.params):
             raise TypeError(f"{type(self).__name__}: params must be tensors, like net.parameters()")
         self.state = {}  # per parameter: its name (book's form) or its tensor (PyTorch's)
-        self.scratch = {}  # per (shape, dtype): buffers shared by all parameters of that kind
+        self.buffers = {}  # scratch arrays, per shape, dtype and slot, shared by all parameters
 
     def update(self, params, grads):
         """The book's form: params[key] -= the step for grads[key], for every key. Arrays are
         updated in place; numbers (Python floats, NumPy scalars) are replaced by their new
-        value, as `-=` does in the book's optimizers."""
-        for key, param in params.items():
-            if isinstance(param, np.ndarray):
-                self._step(key, param, grads[key])
-                continue
-            value = self._number(key, param)
-            self._step(key, value, grads[key])
-            params[key] = value[()] if isinstance(param, np.generic) else value.item()
+        value, as `-=` does in the book's optimizers. Every key is checked before any
+        parameter changes."""
+        steps = [self._checked(key, param, grads) for key, param in params.items()]
+        for key, param, grad in steps:
+            self._step(key, param, grad)
+            if param is not params[key]:  # a number, worked on as a 0-d array
+                number = params[key]
+                params[key] = param[()] if isinstance(number, np.generic) else param.item()
 
     def step(self):
         """PyTorch's form: update each parameter tensor with its .grad (those without one are
@@ -64,58 +63,74 @@ class Optimizer:
                 f"{type(self).__name__}.step: no parameters; make it with "
                 f"{type(self).__name__}(net.parameters(), lr=...) or use update(params, grads)"
             )
-        for p in self.params:
-            if p.grad is not None:
-                self._step(p, p.data, p.grad)
+        steps = [self._checked(p, p.data, {p: p.grad}) for p in self.params if p.grad is not None]
+        for p, param, grad in steps:
+            self._step(p, param, grad)
 
     def zero_grad(self):
         for p in self.params or ():
             p.grad = None
 
-    def _number(self, key, value):
-        """A parameter that is a number, as a 0-d float array to update in place."""
-        array = np.array(value)
-        if array.ndim != 0 or array.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{type(self).__name__}: parameter {_label(key)} must be a NumPy array or a "
-                f"number, got {type(value).__name__}"
-            )
-        return array if array.dtype.kind == "f" else array.astype(np.float64)
-
-    def _step(self, key, param, grad):
-        grad = np.asarray(grad)
+    def _checked(self, key, param, grads):
+        """(key, the parameter as a float array, its gradient as an array), or a clear error."""
+        name = type(self).__name__
+        if key not in grads:
+            raise KeyError(f"{name}: grads has no gradient for parameter {_label(key)}")
+        if not isinstance(param, np.ndarray):
+            param = _number(name, key, param)
+        grad = np.asarray(grads[key])
         if param.dtype.kind != "f" or not param.flags.writeable:
             raise TypeError(
-                f"{type(self).__name__}: parameter {_label(key)} must be a writable float array, "
-                f"got {'read-only ' * (not param.flags.writeable)}dtype {param.dtype}"
+                f"{name}: parameter {_label(key)} must be a writable float array, got "
+                f"{'read-only ' * (not param.flags.writeable)}dtype {param.dtype}"
             )
-        if grad.shape != param.shape:
+        if grad.shape != param.shape or grad.dtype.kind not in "biuf":
             raise ValueError(
-                f"{type(self).__name__}: the gradient for parameter {_label(key)} has shape "
-                f"{grad.shape}, the parameter {param.shape}"
+                f"{name}: the gradient for parameter {_label(key)} is {grad.dtype} {grad.shape}, "
+                f"the parameter {param.dtype} {param.shape}"
             )
         state = self.state.get(key)
-        if state is None:
-            state = self.state[key] = self.new_state(param)
-        elif state and state["shape"] != param.shape:
+        if state and state["shape"] != param.shape:
             raise ValueError(
-                f"{type(self).__name__}: parameter {_label(key)} has shape {param.shape}, but "
-                f"the state this optimizer keeps for it has shape {state['shape']}, from the "
-                f"parameter of that name it updated before; a {type(self).__name__} keeps state "
-                "per parameter, so give each network its own (SGD keeps none)"
+                f"{name}: parameter {_label(key)} has shape {param.shape}, but the state this "
+                f"optimizer keeps for it has shape {state['shape']}, from the parameter of that "
+                f"name it updated before; a {name} keeps state per parameter, so give each "
+                "network its own (SGD keeps none)"
             )
-        kind = (param.shape, param.dtype)
-        scratch = self.scratch.get(kind)
-        if scratch is None:
-            scratch = self.scratch[kind] = [np.empty_like(param) for _ in range(self.buffers)]
-        self.apply(param, grad, state, *scratch)
+        return key, param, grad
 
-    def new_state(self, param):
+    def _step(self, key, param, grad):
+        state = self.state.get(key)
+        if state is None:
+            state = self.state[key] = self.new_state(param, grad)
+        self.apply(param, grad, state)
+
+    def scratch(self, like, dtype, slot=0):
+        """A reusable array of like's shape and dtype: apply() computes in these, so a step
+        allocates nothing. Each holds what the book's expression would make in its place."""
+        key = (like.shape, dtype, slot)
+        buffer = self.buffers.get(key)
+        if buffer is None:
+            buffer = self.buffers[key] = np.empty(like.shape, dtype)
+        return buffer
+
+    def new_state(self, param, grad):
         """What the optimizer remembers of a parameter between steps (SGD: nothing)."""
         return {}
 
-    def apply(self, param, grad, state, *scratch):
+    def apply(self, param, grad, state):
         raise NotImplementedError
+
+
+def _number(name, key, value):
+    """A parameter that is a number, as a 0-d float array to update in place."""
+    array = np.array(value)
+    if array.ndim != 0 or array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name}: parameter {_label(key)} must be a NumPy array or a number, got "
+            f"{type(value).__name__}"
+        )
+    return array if array.dtype.kind == "f" else array.astype(np.float64)
 
 
 def _label(key):
@@ -124,12 +139,16 @@ def _label(key):
     return repr(name) if name is not None else "<a tensor without a name>"
 
 
+def _work(param, grad):
+    """The dtype the book's expressions of param and grad compute in (NumPy's promotion)."""
+    return np.result_type(param, grad)
+
+
 class SGD(Optimizer):
     """W ← W - lr·∂L/∂W (eq. 6.1). It keeps no state: one SGD can update any params."""
 
-    def apply(self, param, grad, state, scratch):
-        np.multiply(grad, self.lr, out=scratch)
-        param -= scratch
+    def apply(self, param, grad, state):
+        param -= np.multiply(grad, self.lr, out=self.scratch(param, _work(param, grad)))
 
 
 class Momentum(Optimizer):
@@ -139,53 +158,59 @@ class Momentum(Optimizer):
         super().__init__(params, lr)
         self.momentum = momentum
 
-    def new_state(self, param):
-        return {"shape": param.shape, "v": np.zeros_like(param)}
+    def new_state(self, param, grad):  # the book's v takes the dtype of its expression
+        return {"shape": param.shape, "v": np.zeros(param.shape, _work(param, grad))}
 
-    def apply(self, param, grad, state, scratch):
+    def apply(self, param, grad, state):
         v = state["v"]
         v *= self.momentum
-        v -= np.multiply(grad, self.lr, out=scratch)
+        v -= np.multiply(grad, self.lr, out=self.scratch(v, v.dtype))
         param += v
 
 
 class AdaGrad(Optimizer):
     """h ← h + (∂L/∂W)²; W ← W - lr·∂L/∂W / (√h + 1e-7) (eqs. 6.5, 6.6)."""
 
-    buffers = 2
-
-    def new_state(self, param):
+    def new_state(self, param, grad):
         return {"shape": param.shape, "h": np.zeros_like(param)}
 
-    def apply(self, param, grad, state, scratch, denominator):
-        h = state["h"]
-        h += np.multiply(grad, grad, out=scratch)
-        np.sqrt(h, out=denominator)
-        denominator += 1e-7
-        np.multiply(grad, self.lr, out=scratch)
-        scratch /= denominator
-        param -= scratch
+    def apply(self, param, grad, state):
+        h, work = state["h"], _work(param, grad)
+        h += np.multiply(grad, grad, out=self.scratch(h, work))
+        param -= _scaled(self, grad, self.lr, h, work)
+
+
+def _scaled(optimizer, grad, lr, h, work):
+    """lr·grad / (√h + 1e-7), as the book computes it, in scratch arrays."""
+    denominator = np.sqrt(h, out=optimizer.scratch(h, h.dtype, slot=1))
+    denominator += 1e-7
+    step = np.multiply(grad, lr, out=optimizer.scratch(h, work))
+    step /= denominator
+    return step
 
 
 class Adam(Optimizer):
     """Adam (6.1.6) as the book writes it: moments m and v, and a bias-corrected step size
-    lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ)."""
+    lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ). One difference: the book's np.sqrt makes that step size a
+    float64 scalar, which turns the last step of float32 parameters into float64 arithmetic;
+    here float32 stays float32, as in PyTorch."""
 
     default_lr = 0.001
-    buffers = 2
 
     def __init__(self, params=None, lr=None, beta1=0.9, beta2=0.999):
         super().__init__(params, lr)
         self.beta1, self.beta2 = beta1, beta2
 
-    def new_state(self, param):
-        return {"shape": param.shape, "m": np.zeros_like(param), "v": np.zeros_like(param), "t": 0}
+    def new_state(self, param, grad):
+        zeros = np.zeros_like
+        return {"shape": param.shape, "m": zeros(param), "v": zeros(param), "t": 0}
 
-    def apply(self, param, grad, state, scratch, denominator):
+    def apply(self, param, grad, state):
         m, v = state["m"], state["v"]
         state["t"] += 1
         t = state["t"]
         lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        scratch = self.scratch(m, _work(m, grad))
         np.subtract(grad, m, out=scratch)  # m ← m + (1 - β₁)(g - m)
         scratch *= 1 - self.beta1
         m += scratch
@@ -193,8 +218,4 @@ class Adam(Optimizer):
         scratch -= v
         scratch *= 1 - self.beta2
         v += scratch
-        np.sqrt(v, out=denominator)  # W ← W - lr_t·m / (√v + 1e-7)
-        denominator += 1e-7
-        np.multiply(m, lr_t, out=scratch)
-        scratch /= denominator
-        param -= scratch
+        param -= _scaled(self, m, lr_t, v, m.dtype)  # W ← W - lr_t·m / (√v + 1e-7)

@@ -11,7 +11,7 @@ from tinygrad_ko.files import atomic_write
 __all__ = ["figure_format", "plot_history", "require_matplotlib", "save_figure"]
 
 INSTALL = "pip install 'tinygrad_ko[plot]' (or pip install matplotlib)"
-FORMATS = ("png", "jpg", "jpeg", "svg", "pdf", "webp", "tif", "tiff", "eps", "ps")
+FORMATS = ("png", "jpg", "jpeg", "svg", "pdf", "webp", "tif", "tiff")
 
 
 def require_matplotlib():
@@ -32,17 +32,16 @@ def figure_format(path, caller):
     writable = [f for f in FORMATS if f in FigureCanvasBase.get_supported_filetypes()]
     suffix = Path(path).suffix.lower()[1:]
     if suffix not in writable:
+        found = f"its suffix .{suffix} is not" if suffix else "it has no suffix, which is not"
         raise ValueError(
-            f"{caller} {path}: the picture's format comes from the file's suffix, and "
-            f"{'.' + suffix if suffix else 'no suffix'} is not one matplotlib writes; use "
-            f"{', '.join('.' + f for f in writable)}"
+            f"{caller} {path}: the picture's format comes from the file's suffix, and {found} "
+            f"one matplotlib writes; use {', '.join('.' + f for f in writable)}"
         )
     return suffix
 
 
-def save_figure(figure, path, caller):
-    """Write figure to path in the format its suffix names, atomically."""
-    kind = figure_format(path, caller)
+def save_figure(figure, path, kind):
+    """Write figure to path in the format `kind` (from figure_format), atomically."""
     with atomic_write(path) as f:
         figure.savefig(f, format=kind)
 
@@ -50,7 +49,7 @@ def save_figure(figure, path, caller):
 def plot_history(history, path, title=None):
     """Save train/test accuracy (left) and the mini-batch loss (right) at path, in the format
     its suffix names (.png, .svg, .pdf, .jpg, ...)."""
-    figure_format(path, "plot_history:")  # before drawing
+    kind = figure_format(path, "plot_history:")  # before drawing
     figure = require_matplotlib()(figsize=(10, 4), dpi=100)
     accuracy, loss = figure.subplots(1, 2)
     accuracy.plot(history.eval_iteration, history.train_acc, "o-", label="train acc")
@@ -69,4 +68,4 @@ def plot_history(history, path, title=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    save_figure(figure, path, "plot_history:")
+    save_figure(figure, path, kind)

@@ -532,8 +532,14 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
         return [kept.get(x) for x in wrt]
     handed_out = set()
     for x, g in kept.items():
-        if x.grad is not None:
-            x.grad = _sum(x.grad, g)
+        if x.grad is not None:  # accumulate, keeping x's shape and dtype whatever .grad was set to
+            if np.shape(x.grad) != x.data.shape:
+                raise ValueError(
+                    f"backward: .grad of a tensor of shape {x.data.shape} was set to shape "
+                    f"{np.shape(x.grad)}; set it to None or to an array of the tensor's shape"
+                )
+            total = _sum(x.grad, g)
+            x.grad = total if total.dtype == x.data.dtype else total.astype(x.data.dtype)
             continue
         # .grad must own its memory: an op may pass one array on to several inputs
         if g.base is not None or id(g) in handed_out:
