@@ -48,59 +48,63 @@ class Optimizer:
         updated in place; numbers (Python floats, NumPy scalars) are replaced by their new
         value, as `-=` does in the book's optimizers. Every key is checked before any
         parameter changes."""
-        steps = [self._checked(key, param, grads) for key, param in params.items()]
-        for key, param, grad in steps:
-            self._step(key, param, grad)
+        for key in params:
+            if key not in grads:
+                raise KeyError(
+                    f"{type(self).__name__}: grads has no gradient for parameter {_label(key)}"
+                )
+        steps = [self._checked(key, param, grads[key]) for key, param in params.items()]
+        for key, param, grad, state in steps:
+            self._apply(key, param, grad, state)
             if param is not params[key]:  # a number, worked on as a 0-d array
                 number = params[key]
                 params[key] = param[()] if isinstance(number, np.generic) else param.item()
 
     def step(self):
         """PyTorch's form: update each parameter tensor with its .grad (those without one are
-        left alone)."""
+        left alone). Every parameter is checked before any changes."""
         if self.params is None:
             raise TypeError(
                 f"{type(self).__name__}.step: no parameters; make it with "
                 f"{type(self).__name__}(net.parameters(), lr=...) or use update(params, grads)"
             )
-        steps = [self._checked(p, p.data, {p: p.grad}) for p in self.params if p.grad is not None]
-        for p, param, grad in steps:
-            self._step(p, param, grad)
+        steps = [self._checked(p, p.data, p.grad) for p in self.params if p.grad is not None]
+        for key, param, grad, state in steps:
+            self._apply(key, param, grad, state)
 
     def zero_grad(self):
         for p in self.params or ():
             p.grad = None
 
-    def _checked(self, key, param, grads):
-        """(key, the parameter as a float array, its gradient as an array), or a clear error."""
-        name = type(self).__name__
-        if key not in grads:
-            raise KeyError(f"{name}: grads has no gradient for parameter {_label(key)}")
-        if not isinstance(param, np.ndarray):
-            param = _number(name, key, param)
-        grad = np.asarray(grads[key])
+    def _checked(self, key, param, grad):
+        """(key, the parameter as a float array, its gradient as an array, its state or None),
+        or a clear error naming the parameter."""
+        if type(param) is not np.ndarray:
+            param = _number(type(self).__name__, key, param)
+        if type(grad) is not np.ndarray:
+            grad = np.asarray(grad)
         if param.dtype.kind != "f" or not param.flags.writeable:
             raise TypeError(
-                f"{name}: parameter {_label(key)} must be a writable float array, got "
-                f"{'read-only ' * (not param.flags.writeable)}dtype {param.dtype}"
+                f"{type(self).__name__}: parameter {_label(key)} must be a writable float "
+                f"array, got {'read-only ' * (not param.flags.writeable)}dtype {param.dtype}"
             )
         if grad.shape != param.shape or grad.dtype.kind not in "biuf":
             raise ValueError(
-                f"{name}: the gradient for parameter {_label(key)} is {grad.dtype} {grad.shape}, "
-                f"the parameter {param.dtype} {param.shape}"
+                f"{type(self).__name__}: the gradient for parameter {_label(key)} is "
+                f"{grad.dtype} {grad.shape}, the parameter {param.dtype} {param.shape}"
             )
         state = self.state.get(key)
         if state and state["shape"] != param.shape:
+            name = type(self).__name__
             raise ValueError(
                 f"{name}: parameter {_label(key)} has shape {param.shape}, but the state this "
                 f"optimizer keeps for it has shape {state['shape']}, from the parameter of that "
                 f"name it updated before; a {name} keeps state per parameter, so give each "
                 "network its own (SGD keeps none)"
             )
-        return key, param, grad
+        return key, param, grad, state
 
-    def _step(self, key, param, grad):
-        state = self.state.get(key)
+    def _apply(self, key, param, grad, state):
         if state is None:
             state = self.state[key] = self.new_state(param, grad)
         self.apply(param, grad, state)
@@ -141,7 +145,7 @@ def _label(key):
 
 def _work(param, grad):
     """The dtype the book's expressions of param and grad compute in (NumPy's promotion)."""
-    return np.result_type(param, grad)
+    return param.dtype if grad.dtype == param.dtype else np.result_type(param, grad)
 
 
 class SGD(Optimizer):
