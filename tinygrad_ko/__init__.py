@@ -1,6 +1,7 @@
 """tinygrad_ko: a small, fast and honest autograd framework on NumPy, for chapters 4 and 5 of
 "Deep Learning from Scratch" (밑바닥부터 시작하는 딥러닝)."""
 
+from tinygrad_ko import layers  # noqa: F401  (gives tensors their relu() and sigmoid())
 from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
 from tinygrad_ko.tensor import Function, Tensor, detect_anomaly, no_grad

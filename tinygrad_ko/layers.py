@@ -16,38 +16,6 @@ from tinygrad_ko.tensor import Function, Tensor
 __all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 
 
-def _numbers(layer, name, value):
-    """value as an array of numbers, or a TypeError naming the layer and the argument. (Called
-    on tensors, the layers get arrays Function.__call__ has checked; this is for the book's
-    way, where they come straight from the caller.)"""
-    array = np.asarray(value) if not isinstance(value, Tensor) else value.data
-    if array.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{type(layer).__name__}: {name} must be numbers, got dtype {array.dtype} "
-            f"(shape {array.shape})"
-        )
-    return value if isinstance(value, Tensor) else array
-
-
-def _dout(layer, dout):
-    """dout checked against the output forward made: the book's way, it comes from the caller
-    (in the graph, backprop has already checked it)."""
-    if layer.needs_input_grad is not None:
-        return dout
-    shape = getattr(layer, "out_shape", None)
-    if shape is None:
-        raise RuntimeError(
-            f"{type(layer).__name__}.backward: call forward first; backward uses what it saved"
-        )
-    dout = np.asarray(dout)
-    if dout.shape != shape:
-        raise ValueError(
-            f"{type(layer).__name__}.backward: dout has shape {dout.shape}, but forward's output "
-            f"had shape {shape}"
-        )
-    return dout
-
-
 class ReLU(Function):
     """ReLU layer (5.5.1): y = x where x > 0, else 0; dx = dout where x > 0, else 0.
 
@@ -56,15 +24,14 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        if self.needs_input_grad is None:  # the book's way
-            x = _numbers(self, "x", x)
-        if self.needs_input_grad is None or self.needs_input_grad[0]:
+        x = self.book_input("x", x)
+        if self.needs_grad(0):
             self.mask = x <= 0
         self.out_shape = x.shape
         return np.maximum(x, 0)
 
     def backward(self, dout):
-        dout = _dout(self, dout)
+        dout = self.book_dout(dout)
         if np.isfinite(dout.sum()):  # no inf or NaN in dout: masking by a product is exact,
             return dout * ~self.mask  # and much faster than np.where in the training loop
         return np.where(self.mask, 0, dout)  # 0·inf would be NaN; the book's dx is 0
@@ -77,12 +44,12 @@ class Sigmoid(Function):
     """Sigmoid layer (5.5.2): y = 1 / (1 + exp(-x)); dx = dout·y·(1 - y)."""
 
     def forward(self, x):
-        self.out = sigmoid(_numbers(self, "x", x))
+        self.out = sigmoid(self.book_input("x", x))
         self.out_shape = self.out.shape
         return self.out
 
     def backward(self, dout):
-        return _dout(self, dout) * (1.0 - self.out) * self.out
+        return self.book_dout(dout) * (1.0 - self.out) * self.out
 
 
 class Affine(Function):
@@ -95,12 +62,11 @@ class Affine(Function):
     param_names = ("W", "b")
 
     def __init__(self, W, b):
-        self.W, self.b = _numbers(self, "W", W), _numbers(self, "b", b)
+        self.W, self.b = self.book_input("W", W), self.book_input("b", b)
 
     def forward(self, x):
         W, b = self.W, self.b
-        if self.needs_input_grad is None:  # the book's way
-            x = _numbers(self, "x", x)
+        x = self.book_input("x", x)
         if x.ndim == 0:
             raise ValueError("Affine: the input is a scalar; it must be a sample or a batch")
         self.x_shape = x.shape
@@ -126,7 +92,7 @@ class Affine(Function):
         return out
 
     def backward(self, dout):
-        dout = _dout(self, dout)
+        dout = self.book_dout(dout)
         if dout.ndim != 2:
             dout = dout.reshape(self.x.shape[0], -1)
         needs = self.needs_input_grad or (True, True, True)  # x, W, b; all, the book's way
@@ -169,7 +135,7 @@ class SoftmaxWithLoss(Function):
         return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
     def backward(self, dout=1):
-        scale = float(_dout(self, dout)) / len(self.y)  # a Python float keeps float32 float32
+        scale = float(self.book_dout(dout)) / len(self.y)  # a Python float keeps float32 float32
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
@@ -177,3 +143,8 @@ class SoftmaxWithLoss(Function):
             dx[np.arange(len(dx)), self.t] -= 1  # labels checked by forward
         dx *= scale
         return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)
+
+
+# the activations as tensor methods, x.relu() and x.sigmoid(), as PyTorch has them
+Tensor.relu = lambda self: ReLU()(self)
+Tensor.sigmoid = lambda self: Sigmoid()(self)

@@ -249,12 +249,6 @@ class Tensor:
     def tanh(self):
         return ops.Tanh()(self)
 
-    def relu(self):
-        return layers.ReLU()(self)
-
-    def sigmoid(self):
-        return layers.Sigmoid()(self)
-
     def softmax(self, axis=-1):
         return ops.Softmax(axis)(self)
 
@@ -334,7 +328,12 @@ class Function:
 
     - Book way: call forward and backward yourself on NumPy arrays.
     - Graph way: call the instance on tensors, y = Square()(x); each call becomes its own node
-      (a copy of the instance), so one instance may be used any number of times.
+      (a copy of the instance), so one instance may be used any number of times. Keyword
+      arguments go to forward as they are (BatchNormalization()(x, train_flg=False)).
+
+    A layer of the book checks what it is given the book's way, where no graph has checked it:
+    x = self.book_input("x", x) at the start of forward, dout = self.book_dout(dout) at the
+    start of backward (which compares it with self.out_shape, set by forward).
 
     Layers holding weights list them in `param_names` (Affine: "W", "b"); the weights become
     extra inputs of the node and their gradients are read from "d" + name (dW, db) after
@@ -369,7 +368,38 @@ class Function:
         """Whether input i wants a gradient; always true when used the book's way."""
         return self.needs_input_grad is None or self.needs_input_grad[i]
 
-    def __call__(self, *args):
+    def book_input(self, name, value):
+        """The book's way, value as an array of numbers, or a TypeError naming this Function and
+        the argument; tensors, and anything in the graph (checked by __call__), as they are."""
+        if self.needs_input_grad is not None or isinstance(value, Tensor):
+            return value
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{type(self).__name__}: {name} must be numbers, got dtype {array.dtype} "
+                f"(shape {array.shape})"
+            )
+        return array
+
+    def book_dout(self, dout):
+        """The book's way, dout as an array of the shape forward's output had (self.out_shape),
+        or a clear error; in the graph, backprop has checked it already."""
+        if self.needs_input_grad is not None:
+            return dout
+        shape = getattr(self, "out_shape", None)
+        if shape is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: call forward first; backward uses what it saved"
+            )
+        dout = np.asarray(dout)
+        if dout.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward: dout has shape {dout.shape}, but forward's "
+                f"output had shape {shape}"
+            )
+        return dout
+
+    def __call__(self, *args, **options):
         node = object.__new__(type(self))
         node.__dict__.update(self.__dict__)
         inputs = [a if isinstance(a, Tensor) else _constant(a, self, i) for i, a in enumerate(args)]
@@ -383,7 +413,7 @@ class Function:
         record = _grad_enabled and True in needs
         node.needs_input_grad = needs if record else (False,) * len(needs)  # forward may look
         try:
-            out = node.forward(*arrays)
+            out = node.forward(*arrays, **options)
         except (ValueError, TypeError, IndexError) as error:
             if not self._builtin or str(error).startswith(f"{self.name}:"):
                 raise  # the op's own message, or a user's Function: theirs to read
@@ -549,4 +579,4 @@ def _backprop(root, grad=None, retain_graph=False, wrt=None):
     return None
 
 
-from tinygrad_ko import layers, ops  # noqa: E402  (ops subclass Function, defined above)
+from tinygrad_ko import ops  # noqa: E402  (ops subclass Function, defined above)
