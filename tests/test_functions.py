@@ -4,16 +4,22 @@ import warnings
 
 import numpy as np
 import pytest
+from book import book_module
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_ko.functions import (
     cross_entropy_error,
+    identity_function,
     log_softmax,
     mean_squared_error,
     relu,
+    relu_grad,
     sigmoid,
+    sigmoid_grad,
     softmax,
+    softmax_loss,
+    step_function,
     sum_squares_error,
 )
 from tinygrad_ko.testing.strategies import arrays, floats, shapes
@@ -107,3 +113,33 @@ def test_softmax_of_huge_logits_takes_no_log_of_zero_and_overflows_nothing():
     with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
         np.testing.assert_allclose(softmax(x), [[1.0, 0.0, 0.0]])
         assert np.isfinite(log_softmax(x)).all()
+
+
+# --- the rest of the book's common/functions.py -----------------------------------------------
+
+
+@given(shapes().flatmap(lambda s: arrays(s, floats(-8, 8))))
+def test_the_activation_derivatives_are_the_slopes_of_the_activations(x):
+    h = 1e-6
+    slope = (sigmoid(x + h) - sigmoid(x - h)) / (2 * h)
+    np.testing.assert_allclose(sigmoid_grad(x), slope, atol=1e-8)
+    away = np.where(np.abs(x) < 1e-3, 1.0, x)  # ReLU's slope is the book's 1 at 0, else exact
+    np.testing.assert_allclose(
+        relu_grad(away), (relu(away + h) - relu(away - h)) / (2 * h), atol=1e-9
+    )
+    np.testing.assert_array_equal(relu_grad(np.zeros(2)), [1.0, 1.0])
+    np.testing.assert_array_equal(step_function(x), (x > 0).astype(int))
+    assert identity_function(x) is x
+
+
+@pytest.mark.book
+@given(
+    st.tuples(st.integers(1, 4), st.integers(2, 5)).flatmap(lambda s: arrays(s, floats(-5, 5))),
+    st.data(),
+)
+def test_softmax_loss_is_the_books(x, data):
+    book = book_module("common/functions.py")
+    labels = data.draw(st.lists(st.integers(0, x.shape[1] - 1), min_size=len(x), max_size=len(x)))
+    t = np.array(labels)
+    assert softmax_loss(x, t) == pytest.approx(book.softmax_loss(x, t), rel=1e-12)
+    assert softmax_loss(x, np.eye(x.shape[1])[t]) == pytest.approx(softmax_loss(x, t), rel=1e-12)

@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from book import book_module
 from hypothesis import given
 
 from tinygrad_ko import Tensor, gradient_descent, numerical_diff, numerical_gradient
+from tinygrad_ko.numerical import numerical_gradient_2d
 from tinygrad_ko.testing.strategies import arrays, shapes
 
 
@@ -133,3 +135,24 @@ def test_a_sample_must_be_a_whole_number_of_elements(sample):
 def test_numerical_gradient_needs_a_scalar_function():
     with pytest.raises(ValueError, match=r"f must return a scalar, it returned shape \(2,\)"):
         numerical_gradient(lambda v: v * 2, np.array([1.0, 2.0]))
+
+
+@pytest.mark.book
+@given(shapes(min_dims=1, max_dims=2).flatmap(arrays))
+def test_numerical_gradient_2d_takes_each_row_as_the_books_gradient_2d_does(x):
+    book = book_module("ch04/gradient_2d.py")  # its own numerical_gradient, row by row
+
+    def f(point):
+        return np.sum(point**2) + np.prod(point)
+
+    expected = book.numerical_gradient(f, x.copy())
+    np.testing.assert_allclose(numerical_gradient_2d(f, x), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_a_function_of_many_points_is_pointed_to_numerical_gradient_2d():
+    points = np.array([[3.0, 4.0], [0.0, 2.0]])
+    with pytest.raises(ValueError, match=r"returned shape \(2,\); .* use numerical_gradient_2d"):
+        numerical_gradient(lambda x: np.sum(x**2, axis=1), points)
+    np.testing.assert_allclose(
+        numerical_gradient_2d(lambda x: np.sum(x**2), points), [[6.0, 8.0], [0.0, 4.0]]
+    )

@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinygrad_ko import Tensor
-from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum
+from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.testing.strategies import arrays, shapes
 
-OPTIMIZERS = {"SGD": SGD, "Momentum": Momentum, "AdaGrad": AdaGrad, "Adam": Adam}
+OPTIMIZERS = {
+    cls.__name__: cls for cls in (SGD, Momentum, Nesterov, AdaGrad, RMSprop, Adam)
+}  # the book's common/optimizer.py, all of it
 KINDS = {  # (parameter, gradient) as the book's scripts pass them: arrays, and numbers
     "array": (np.array, np.array),
     "0-d array": (lambda a: np.array(a.flat[0]), lambda a: np.array(a.flat[0])),
@@ -100,7 +102,7 @@ def test_one_sgd_updates_any_params_as_the_books_does():
         np.testing.assert_array_equal(net["W"], book_net["W"])
 
 
-@pytest.mark.parametrize("name", ["Momentum", "AdaGrad", "Adam"])
+@pytest.mark.parametrize("name", [name for name in OPTIMIZERS if name != "SGD"])
 def test_a_stateful_optimizer_given_another_shape_names_the_parameter_and_both(name):
     optimizer = OPTIMIZERS[name](lr=0.1)
     optimizer.update({"W1": np.ones((3, 2))}, {"W1": np.ones((3, 2))})
@@ -204,7 +206,7 @@ def test_misuse_is_explained():
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_each_optimizer_descends_a_bowl(name):
     x = Tensor(np.array([-3.0, 4.0]), requires_grad=True)
-    lr = {"SGD": 0.1, "Momentum": 0.1, "AdaGrad": 1.0, "Adam": 0.3}[name]  # AdaGrad's steps shrink
+    lr = {"AdaGrad": 1.0, "RMSprop": 0.1, "Adam": 0.3}.get(name, 0.1)  # AdaGrad's steps shrink
     optimizer = OPTIMIZERS[name]([x], lr=lr)
     for _ in range(200):
         optimizer.zero_grad()

@@ -9,15 +9,30 @@ import numpy as np
 
 __all__ = [
     "cross_entropy_error",
+    "identity_function",
     "log_softmax",
     "mean_squared_error",
     "relu",
+    "relu_grad",
     "sigmoid",
+    "sigmoid_grad",
     "softmax",
+    "softmax_loss",
+    "step_function",
     "sum_squares_error",
 ]
 
 CROSS_ENTROPY_DELTA = 1e-7  # the book's guard against log(0) in cross_entropy_error (4.2.2)
+
+
+def identity_function(x):
+    """The output layer's activation for regression (3.5): x itself."""
+    return x
+
+
+def step_function(x):
+    """1 where x > 0, else 0, as integers (eq. 3.3)."""
+    return (np.asarray(x) > 0).astype(np.int64)
 
 
 def sigmoid(x):
@@ -27,9 +42,21 @@ def sigmoid(x):
         return 1 / (1 + np.exp(-np.asarray(x)))
 
 
+def sigmoid_grad(x):
+    """The sigmoid's derivative at x: (1 - y)·y with y = sigmoid(x) (eq. 5.12)."""
+    y = sigmoid(x)
+    return (1.0 - y) * y
+
+
 def relu(x):
     """max(0, x) (eq. 3.7)."""
     return np.maximum(x, 0)
+
+
+def relu_grad(x):
+    """The ReLU's derivative at x: 1 where x >= 0, else 0, as the book takes it at 0."""
+    x = np.asarray(x)
+    return (x >= 0).astype(x.dtype if x.dtype.kind == "f" else np.float64)
 
 
 def softmax(x, axis=-1):
@@ -71,6 +98,11 @@ def cross_entropy_error(y, t):
     if t.shape == y.shape:
         return -np.sum(t * np.log(y + CROSS_ENTROPY_DELTA)) / n
     return -np.sum(np.log(pick("cross_entropy_error", y, t) + CROSS_ENTROPY_DELTA)) / n
+
+
+def softmax_loss(x, t):
+    """cross_entropy_error(softmax(x), t): the book's loss of scores x against targets t."""
+    return cross_entropy_error(softmax(x), t)
 
 
 def as_batch(op, y, t):

@@ -10,7 +10,7 @@ import numpy as np
 
 from tinygrad_ko.tensor import Tensor, no_grad
 
-__all__ = ["gradient_descent", "numerical_diff", "numerical_gradient"]
+__all__ = ["gradient_descent", "numerical_diff", "numerical_gradient", "numerical_gradient_2d"]
 
 
 def numerical_diff(f, x, h=1e-4):
@@ -70,11 +70,26 @@ def numerical_gradient(f, x, h=1e-4, sample=None, seed=None):
     return grad
 
 
+def numerical_gradient_2d(f, x, h=1e-4):
+    """The gradient of f at each row of a 2-D x (points, one per row), as the book's
+    ch04/gradient_2d.py and common/gradient.py's numerical_gradient_2d take it: f receives one
+    row and returns a scalar. A 1-D x is a single point."""
+    array = x.data if isinstance(x, Tensor) else x
+    if getattr(array, "ndim", None) != 2:
+        return numerical_gradient(f, x, h)
+    grad = np.zeros_like(array)
+    for i, row in enumerate(array):  # each row is a view of x, moved in place
+        grad[i] = numerical_gradient(f, row, h)
+    return grad
+
+
 def _scalar(value):
     value = value.data if isinstance(value, Tensor) else np.asarray(value)
     if value.size != 1:
         raise ValueError(
-            f"numerical_gradient: f must return a scalar, it returned shape {value.shape}"
+            f"numerical_gradient: f must return a scalar, it returned shape {value.shape}; "
+            "to differentiate f at each row of a 2-D array of points, as the book's "
+            "ch04/gradient_2d.py does, use numerical_gradient_2d(f, x)"
         )
     return value.item()
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_ko.tensor import Tensor
 
-__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Optimizer"]
+__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop"]
 
 
 class Optimizer:
@@ -172,6 +172,25 @@ class Momentum(Optimizer):
         param += v
 
 
+class Nesterov(Optimizer):
+    """Nesterov's accelerated gradient as the book's code writes it (6.1, after Bengio et al.,
+    arXiv:1212.0901): v ← momentum·v - lr·∂L/∂W; W ← W + momentum²·v - (1 + momentum)·lr·∂L/∂W."""
+
+    def __init__(self, params=None, lr=None, momentum=0.9):
+        super().__init__(params, lr)
+        self.momentum = momentum
+
+    def new_state(self, param, grad):
+        return {"shape": param.shape, "v": np.zeros_like(param)}
+
+    def apply(self, param, grad, state):
+        v, m, work = state["v"], self.momentum, _work(param, grad)
+        v *= m
+        v -= np.multiply(grad, self.lr, out=self.scratch(v, work))
+        param += np.multiply(v, m * m, out=self.scratch(v, v.dtype, slot=1))
+        param -= np.multiply(grad, (1 + m) * self.lr, out=self.scratch(v, work))
+
+
 class AdaGrad(Optimizer):
     """h ← h + (∂L/∂W)²; W ← W - lr·∂L/∂W / (√h + 1e-7) (eqs. 6.5, 6.6)."""
 
@@ -191,6 +210,26 @@ def _scaled(optimizer, grad, lr, h, work):
     step = np.multiply(grad, lr, out=optimizer.scratch(h, work))
     step /= denominator
     return step
+
+
+class RMSprop(Optimizer):
+    """RMSprop (6.1.5): AdaGrad with a forgetting h, h ← decay·h + (1 - decay)·(∂L/∂W)²;
+    W ← W - lr·∂L/∂W / (√h + 1e-7)."""
+
+    def __init__(self, params=None, lr=None, decay_rate=0.99):
+        super().__init__(params, lr)
+        self.decay_rate = decay_rate
+
+    def new_state(self, param, grad):
+        return {"shape": param.shape, "h": np.zeros_like(param)}
+
+    def apply(self, param, grad, state):
+        h, work = state["h"], _work(param, grad)
+        h *= self.decay_rate
+        squared = np.multiply(grad, 1 - self.decay_rate, out=self.scratch(h, grad.dtype, slot=2))
+        squared *= grad
+        h += squared
+        param -= _scaled(self, grad, self.lr, h, work)
 
 
 class Adam(Optimizer):
