@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mnist_files import expect, idx_bytes, small_mnist, write
 
 from tinygrad_ko import datasets
-from tinygrad_ko.datasets import load_mnist, mnist_dir
+from tinygrad_ko.datasets import load_mnist, mnist_dir, shuffle_dataset
 
 # --- the real data ---------------------------------------------------------------------------
 
@@ -387,3 +387,14 @@ def test_a_damaged_file_is_refused_naming_it_or_loads_unchanged(tmp_path_factory
             np.testing.assert_array_equal(x_test.reshape(images["t10k"].shape), images["t10k"])
             np.testing.assert_array_equal(t, labels["train"])
             np.testing.assert_array_equal(t_test, labels["t10k"])
+
+
+def test_shuffle_dataset_keeps_pairs_and_draws_as_the_books():
+    x, t = np.arange(20).reshape(10, 2), np.arange(10) * 2
+    np.random.seed(5)
+    xs, ts = shuffle_dataset(x, t)
+    np.testing.assert_array_equal(xs[:, 0], ts)  # each sample keeps its label
+    np.random.seed(5)
+    np.testing.assert_array_equal(ts, t[np.random.permutation(10)])  # the book's draw
+    with pytest.raises(ValueError, match=r"shuffle_dataset: x of shape \(10, 2\) and t of"):
+        shuffle_dataset(x, t[:9])

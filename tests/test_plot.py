@@ -3,9 +3,11 @@ get matplotlib or which suffixes it writes."""
 
 import sys
 
+import numpy as np
 import pytest
+from book import book_module
 
-from tinygrad_ko.plot import plot_history, require_matplotlib
+from tinygrad_ko.plot import plot_history, require_matplotlib, smooth_curve
 from tinygrad_ko.train import History
 
 HISTORY = History(
@@ -43,3 +45,13 @@ def test_without_matplotlib_the_error_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"pip install 'tinygrad_ko\[plot\]'"):
         require_matplotlib()
+
+
+@pytest.mark.book
+def test_smooth_curve_is_the_books():
+    losses = np.random.default_rng(0).random(300)
+    np.testing.assert_array_equal(
+        smooth_curve(losses), book_module("common/util.py").smooth_curve(losses)
+    )
+    with pytest.raises(ValueError, match="smooth_curve: x must be a 1-D curve of at least 11"):
+        smooth_curve(losses[:5])

@@ -23,7 +23,7 @@ import numpy as np
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.progress import progress_bar
 
-__all__ = ["BadFile", "load_mnist", "mnist_dir"]
+__all__ = ["BadFile", "load_mnist", "mnist_dir", "shuffle_dataset"]
 
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -109,6 +109,19 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False, data_dir=None,
         return np.eye(CLASSES, dtype=dtype)[t] if one_hot_label else t
 
     return (images(x_train), labels(t_train)), (images(x_test), labels(t_test))
+
+
+def shuffle_dataset(x, t, rng=None):
+    """x and t in the same random order (6.5.2, for splitting off validation data), drawn from
+    `rng` (a NumPy Generator), else from NumPy's global random state as the book's does."""
+    x, t = np.asarray(x), np.asarray(t)
+    if x.ndim == 0 or t.ndim == 0 or len(x) != len(t):
+        raise ValueError(
+            f"shuffle_dataset: x of shape {x.shape} and t of shape {t.shape} must hold the same "
+            "number of samples"
+        )
+    order = (np.random if rng is None else rng).permutation(len(x))
+    return x[order], t[order]
 
 
 # --- reading and checking one IDX file -------------------------------------------------------

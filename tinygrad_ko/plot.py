@@ -8,10 +8,25 @@ import numpy as np
 
 from tinygrad_ko.files import atomic_write
 
-__all__ = ["figure_format", "plot_history", "require_matplotlib", "save_figure"]
+__all__ = ["figure_format", "plot_history", "require_matplotlib", "save_figure", "smooth_curve"]
 
 INSTALL = "pip install 'tinygrad_ko[plot]' (or pip install matplotlib)"
 FORMATS = ("png", "jpg", "jpeg", "svg", "pdf", "webp", "tif", "tiff")
+
+
+def smooth_curve(x, window=11):
+    """A noisy curve (mini-batch losses) smoothed for plotting, as the book's chapter-6 figures
+    are: a moving average weighted by a Kaiser window (beta 2), the ends mirrored so the
+    result has the input's length."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 1 or len(x) < window:
+        raise ValueError(
+            f"smooth_curve: x must be a 1-D curve of at least {window} points, got shape {x.shape}"
+        )
+    mirrored = np.concatenate([x[window - 1 : 0 : -1], x, x[-1:-window:-1]])
+    weights = np.kaiser(window, 2)
+    smoothed = np.convolve(weights / weights.sum(), mirrored, mode="valid")
+    return smoothed[window // 2 : len(smoothed) - window // 2]
 
 
 def require_matplotlib():
