@@ -12,8 +12,9 @@ from hypothesis import Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_ko import Function, Tensor, gradcheck, layers, ops
+from tinygrad_ko import Function, Tensor, gradcheck, layers, normalization, ops
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.ops import unbroadcast
 from tinygrad_ko.tensor import _graph_order
 from tinygrad_ko.testing.strategies import (
@@ -135,6 +136,41 @@ def softmax_with_loss(draw):
     )
 
 
+@st.composite
+def batch_normalization(draw):
+    shape = draw(st.sampled_from([(1, 2), (3, 4), (5, 1), (2, 2, 2, 3), (4, 1, 3, 1)]))
+    x = draw(arrays(shape, GRID, unique=True))  # distinct values: no feature has variance 0
+    features = x[0].size
+    gamma, beta = draw(arrays(features)), draw(arrays(features))
+    train = draw(st.booleans())
+    mean, var = draw(arrays(features)), draw(arrays(features, POSITIVE))  # for evaluation
+
+    def ref(x, gamma, beta):
+        flat = x.reshape(len(x), -1)
+        mu, sigma2 = (flat.mean(axis=0), flat.var(axis=0)) if train else (mean, var)
+        return (gamma * (flat - mu) / np.sqrt(sigma2 + 1e-6) + beta).reshape(x.shape)
+
+    return Example(
+        lambda x, g, b: BatchNormalization(g, b, running_mean=mean, running_var=var)(
+            x, train_flg=train
+        ),
+        ref,
+        (x, gamma, beta),
+    )
+
+
+@st.composite
+def dropout(draw, max_dims):
+    x = draw(shapes(0, max_dims).flatmap(arrays))
+    ratio, train, seed = draw(st.floats(0, 0.9)), draw(st.booleans()), draw(st.integers(0, 9))
+    kept = np.random.default_rng(seed).random(x.shape) > ratio
+    return Example(
+        lambda x: Dropout(ratio, rng=np.random.default_rng(seed))(x, train_flg=train),
+        lambda x: x * kept if train else x * (1 - ratio),
+        (x,),
+    )
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -176,6 +212,8 @@ def table(max_dims=3):
         "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
         "Affine": with_an_axis(affine()),
         "SoftmaxWithLoss": with_an_axis(softmax_with_loss()),
+        "BatchNormalization": with_an_axis(batch_normalization()),
+        "Dropout": dropout(max_dims),
     }
 
 
@@ -187,6 +225,7 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "log_softmax": lambda x: x.log_softmax(),
     "Affine": lambda x: Affine(np.ones((1, 1)), np.zeros(1))(x),
     "SoftmaxWithLoss": lambda x: SoftmaxWithLoss()(x, np.array(0)),
+    "BatchNormalization": lambda x: BatchNormalization(np.ones(1), np.zeros(1))(x),
 }
 
 
@@ -245,7 +284,7 @@ def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
 def test_the_table_has_a_row_for_every_op_and_layer():
     defined = {
         cls
-        for module in (ops, layers)
+        for module in (ops, layers, normalization)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }
@@ -391,6 +430,11 @@ def fuzz_case(draw):
         "tanh": (ops.Tanh, np.tanh),
         "ReLU": (ReLU, lambda a: np.maximum(a, 0)),
         "Sigmoid": (Sigmoid, lambda a: 1 / (1 + np.exp(-a))),
+        "Dropout": (lambda: lambda x: Dropout(0.5)(x, train_flg=False), lambda a: a * 0.5),
+        "BatchNormalization": (  # evaluation: running mean 0 and variance 0, so x / √ε
+            lambda: lambda x: BatchNormalization(np.ones(3), np.zeros(3))(x, train_flg=False),
+            lambda a: a / np.sqrt(1e-6) if a.ndim in (2, 4) and a[0].size == 3 else None,
+        ),
     }
     binary = {
         "add": (ops.Add, np.add),
