@@ -15,8 +15,8 @@ from book import book_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinygrad_ko import Tensor, check_gradients, models
-from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko import Tensor, check_gradients
+from tinygrad_ko.models import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
 
 
 def data(rng, n=8, inputs=6, classes=3):
@@ -129,15 +129,14 @@ def test_predict_loss_and_accuracy_the_books_way():
     assert net.accuracy(x, t) == expected == net.accuracy(x, np.eye(3)[t])
 
 
-def test_accuracy_in_chunks_counts_every_sample_once(monkeypatch):
+def test_accuracy_in_chunks_counts_every_sample_once():
     rng = np.random.default_rng(11)
     net = TwoLayerNet(6, 5, 3, weight_init_std=1.0, seed=11)
     x, t = rng.standard_normal((23, 6)), rng.integers(0, 3, 23)
     whole = np.mean(net.predict(x).argmax(axis=1) == t)
     assert 0 < whole < 1
     for chunk in (1, 7, 23, 100):  # chunks that do and do not divide the set
-        monkeypatch.setattr(models, "EVAL_CHUNK", chunk)
-        assert net.accuracy(x, t) == whole
+        assert net.accuracy(x, t, batch_size=chunk) == whole
 
 
 @pytest.mark.parametrize(
@@ -404,3 +403,117 @@ def test_a_damaged_parameter_file_is_refused_or_loads_unchanged(tmp_path_factory
     else:  # a flip in the archive's padding or comment may change nothing that is read
         for key in net.params:
             np.testing.assert_array_equal(again.params[key], net.params[key])
+
+
+# --- MultiLayerNet (chapter 6) ------------------------------------------------------------------
+
+EXTENDED = {  # the book's MultiLayerNetExtend options, each way
+    "plain": {},
+    "weight decay": {"weight_decay_lambda": 0.1},
+    "batchnorm": {"use_batchnorm": True},
+    "dropout": {"use_dropout": True, "dropout_ratio": 0.3},
+    "all": {"use_batchnorm": True, "use_dropout": True, "weight_decay_lambda": 0.05},
+}
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("options", EXTENDED)
+@pytest.mark.parametrize("init", ["relu", "xavier", 0.05])
+def test_multilayer_net_gives_the_books_numbers(options, init):
+    book = book_module("common/multi_layer_net_extend.py")
+    kwargs = EXTENDED[options]
+    book_kwargs = {("dropout_ration" if k == "dropout_ratio" else k): v for k, v in kwargs.items()}
+    rng = np.random.default_rng(2)
+    x, t = rng.random((7, 12)), rng.integers(0, 4, 7)
+    np.random.seed(0)
+    theirs = book.MultiLayerNetExtend(12, [6, 5], 4, weight_init_std=init, **book_kwargs)
+    np.random.seed(0)
+    ours = MultiLayerNetExtend(12, [6, 5], 4, weight_init_std=init, dtype=np.float64, **kwargs)
+    assert list(ours.params) == sorted(theirs.params, key=list(ours.params).index)
+    for key, value in theirs.params.items():
+        np.testing.assert_array_equal(ours.params[key], value, err_msg=key)
+    np.random.seed(1)  # the same dropout masks, drawn in the same order
+    expected = theirs.gradient(x, t)
+    np.random.seed(1)
+    grads = ours.gradient(x, t)
+    assert list(grads) == list(expected)  # the book's order: W1 b1 gamma1 beta1 W2 …
+    for key, value in expected.items():
+        np.testing.assert_allclose(grads[key], value, rtol=1e-9, atol=1e-12, err_msg=key)
+    # the book's loss takes log(y + 1e-7), ours is the exact cross-entropy: the same weight
+    # decay on top, and the same loss where no probability is near 1e-7
+    scores = theirs.predict(x)
+    decay = theirs.loss(x, t) - theirs.last_layer.forward(scores, t)
+    exact = -np.mean(scores[np.arange(7), t] - np.log(np.exp(scores).sum(axis=1)))
+    assert ours.loss(x, t) == pytest.approx(exact + decay, rel=1e-9)
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x), rtol=1e-12)
+    assert ours.accuracy(x, t) == theirs.accuracy(x, t)
+
+
+@pytest.mark.parametrize("options", ["weight decay", "batchnorm"])
+def test_backprop_through_a_multilayer_net_matches_numerical_gradients(options):
+    rng = np.random.default_rng(4)
+    net = MultiLayerNet(8, [5, 4], 3, seed=4, dtype=np.float64, **EXTENDED[options])
+    x, t = rng.standard_normal((6, 8)), rng.integers(0, 3, 6)
+    report = check_gradients(net, x, t)
+    assert report.passed, str(report)
+    assert ("gamma1" in report) == (options == "batchnorm")
+
+
+def test_train_and_eval_switch_dropout_and_batchnorm_as_in_pytorch():
+    rng = np.random.default_rng(0)
+    net = MultiLayerNet(8, [50], 3, use_dropout=True, use_batchnorm=True, seed=0)
+    x, t = rng.standard_normal((40, 8)).astype(np.float32), rng.integers(0, 3, 40)
+    assert net.training and net.eval() is net and not net.training
+    evaluated = net.forward(x, t).item()
+    assert net.forward(x, t).item() == evaluated  # no dropout: the same every time
+    np.testing.assert_allclose(net.loss(x, t), evaluated, rtol=1e-6)  # the book's default
+    net.train()
+    trained = {net.forward(x, t).item() for _ in range(3)}
+    assert len(trained) == 3  # a new dropout mask each time
+    bn = next(layer for layer in net.layers if hasattr(layer, "running_mean"))
+    before = bn.running_mean.copy()
+    net.predict(x)  # evaluation: the running averages stay
+    np.testing.assert_array_equal(bn.running_mean, before)
+    net.gradient(x, t)  # training, as the book's gradient
+    assert not np.array_equal(bn.running_mean, before)
+
+
+def test_a_multilayer_net_saves_and_loads_its_running_averages(tmp_path):
+    rng = np.random.default_rng(0)
+    net = MultiLayerNet(8, [6, 5], 3, use_batchnorm=True, weight_decay_lambda=0.1, seed=0)
+    x, t = rng.standard_normal((20, 8)).astype(np.float32), rng.integers(0, 3, 20)
+    for _ in range(3):
+        net.gradient(x, t)  # moves the running averages
+    net.save(tmp_path / "net.npz")
+    again = MultiLayerNet.load(tmp_path / "net.npz")
+    assert again.config == net.config and again.dtype == np.float32
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))  # evaluation mode
+    assert again.loss(x, t) == net.loss(x, t)  # weight decay included
+    with pytest.raises(ValueError, match=r"TwoLayerNet.load: .* no valid architecture record"):
+        TwoLayerNet.load(tmp_path / "net.npz")  # another model's file
+
+
+def test_files_of_version_0_1_0_still_load(tmp_path):
+    net = TwoLayerNet(6, 5, 3, activation="relu", seed=0)
+    meta = {"sizes": [6, 5, 3], "activation": "relu", "dtype": "float32"}
+    np.savez(tmp_path / "old.npz", meta=np.array(json.dumps(meta)), **net.params)
+    again = TwoLayerNet.load(tmp_path / "old.npz")
+    x = np.ones((2, 6), np.float32)
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"activation": "tanh"}, ValueError, r"activation must be one of \['sigmoid', 'relu'\]"),
+        ({"weight_init_std": "lecun"}, ValueError, "weight_init_std must be a number or one of"),
+        ({"hidden_size_list": 100}, TypeError, "hidden_size_list must be a list of sizes"),
+        ({"hidden_size_list": [100, 0]}, ValueError, "layer sizes must be positive integers"),
+        ({"use_dropout": True, "dropout_ratio": 1.5}, ValueError, "Dropout: dropout_ratio"),
+        ({"weight_decay_lambda": -1}, ValueError, "weight_decay_lambda must be a number >= 0"),
+        ({"dtype": np.int32}, TypeError, "dtype must be a float type"),
+    ],
+)
+def test_bad_settings_of_a_multilayer_net_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        MultiLayerNet(**({"input_size": 4, "hidden_size_list": [3], "output_size": 2} | kwargs))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from numpy._core import multiarray, numeric
 
-__all__ = ["atomic_write", "load_pickled_weights"]
+__all__ = ["atomic_write", "load_pickled_weights", "read_arrays"]
 
 
 def _umask():
@@ -45,6 +45,51 @@ def atomic_write(path, mode="wb", check=None):
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def read_arrays(path, caller):
+    """The arrays of an .npz archive, read without pickle; anything else (a damaged archive, a
+    single .npy array, object arrays only pickle could read) is refused with a ValueError that
+    starts with `caller` and names the file or the array."""
+    try:
+        with open(path, "rb") as file:  # ours to close: np.load leaks its own when damaged
+            return _npz_arrays(path, file, caller)
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a folder, no permission
+        raise _unreadable(path, error, caller) from None
+
+
+def _npz_arrays(path, file, caller):
+    try:
+        archive = np.load(file, allow_pickle=False)
+    except Exception as error:  # a damaged archive can fail in many ways inside zipfile
+        raise _unreadable(path, error, caller) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"{caller}: {path} holds a single array, not an .npz archive")
+    with archive:
+        arrays = {}
+        for name in archive.files:
+            try:
+                arrays[name] = archive[name]
+            except Exception as error:
+                raise _unreadable(path, error, caller, name) from None
+    return arrays
+
+
+def _unreadable(path, error, caller, name=None):
+    """The error for what np.load cannot read as arrays: pickled data, or a damaged archive."""
+    pickled = "pickle" in str(error)  # NumPy's own words when only pickle could read it
+    if name:
+        what = f"array {name} in {path} is {'an object array' if pickled else 'damaged'}"
+    else:
+        what = f"{path} is not {'an' if pickled else 'a complete'} .npz archive"
+    if pickled:
+        return ValueError(
+            f"{caller}: {what}; data only pickle could read is refused, since unpickling can "
+            "run code"
+        )
+    return ValueError(f"{caller}: {what} ({type(error).__name__}: {error})")
 
 
 def load_pickled_weights(path):
