@@ -152,7 +152,7 @@ def test_numerical_training_warns_how_long_a_step_takes(capsys):
 
 
 @pytest.mark.parametrize(
-    "bad", [["--iters", "0"], ["--optimizer", "rmsprop"], ["--seed", "-1"], ["--lr", "x"]]
+    "bad", [["--iters", "0"], ["--optimizer", "rmsprpo"], ["--seed", "-1"], ["--lr", "x"]]
 )
 def test_bad_arguments_are_refused_by_argparse(bad):
     with pytest.raises(SystemExit) as exit_:

@@ -1,13 +1,16 @@
 """fit: the book's schedule reaches the book's accuracy on the real MNIST, deterministically."""
 
+import re
+
 import numpy as np
 import pytest
+from book import book_module
 
 from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.models import TwoLayerNet
-from tinygrad_ko.train import fit
+from tinygrad_ko.models import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
+from tinygrad_ko.train import Trainer, fit
 
-pytestmark = pytest.mark.mnist
+mnist_data = pytest.mark.mnist  # the tests that read the real MNIST files
 
 
 @pytest.fixture(scope="module")
@@ -15,6 +18,7 @@ def mnist():
     return load_mnist()
 
 
+@mnist_data
 def test_the_books_schedule_reaches_the_books_accuracy(mnist):
     train, test = mnist
     net = TwoLayerNet(784, 50, 10, activation="relu", seed=0)
@@ -25,6 +29,7 @@ def test_the_books_schedule_reaches_the_books_accuracy(mnist):
     assert history.eval_iteration == [1, *range(601, 10000, 600), 10000]
 
 
+@mnist_data
 def test_the_chapter_4_network_learns_as_the_books_curves_show(mnist):
     train, test = mnist
     net = TwoLayerNet(784, 50, 10, activation="sigmoid", seed=0)
@@ -39,6 +44,7 @@ def small(mnist, n=2000):
     return (x[:n], t[:n]), (x_test[:500], t_test[:500])
 
 
+@mnist_data
 def test_the_same_seed_gives_the_same_run(mnist):
     def run(seed):
         net = TwoLayerNet(784, 20, 10, seed=seed)
@@ -49,13 +55,15 @@ def test_the_same_seed_gives_the_same_run(mnist):
     np.testing.assert_array_equal(net1.params["W1"], net2.params["W1"])
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad", "adam"])
+@mnist_data
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
 def test_every_optimizer_learns(mnist, optimizer):
     net = TwoLayerNet(784, 20, 10, activation="relu", seed=0)
     history = fit(net, *small(mnist), iters=300, optimizer=optimizer)
     assert history.test_acc[-1] > 0.75 > history.test_acc[0]
 
 
+@mnist_data
 def test_numerical_gradients_train_the_same_network_as_backprop(mnist):
     # the notes' experiment (000), small enough to run: both ways take the same steps
     (x, t), test = small(mnist, n=200)
@@ -73,6 +81,7 @@ def test_numerical_gradients_train_the_same_network_as_backprop(mnist):
         )
 
 
+@mnist_data
 @pytest.mark.parametrize("numerical", [False, True])
 def test_the_loss_recorded_is_the_batchs_before_its_update(mnist, numerical):
     (x, t), test = small(mnist, n=300)
@@ -86,9 +95,50 @@ def test_the_loss_recorded_is_the_batchs_before_its_update(mnist, numerical):
     assert net.loss(x[batch], t[batch]) < history.loss[0]  # and the update lowered it
 
 
+@mnist_data
 def test_bad_settings_are_named(mnist):
     net = TwoLayerNet(784, 5, 10)
     with pytest.raises(ValueError, match=r"optimizer must be one of \['sgd'"):
-        fit(net, *small(mnist), optimizer="rmsprop")
+        fit(net, *small(mnist), optimizer="rmsprpo")  # the book's Trainer spelling: not ours
     with pytest.raises(ValueError, match="batch_size >= 1"):
         fit(net, *small(mnist), batch_size=0)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("sample", [None, 40])
+def test_the_trainer_gives_the_books_lists_and_lines(capsys, sample):
+    book_trainer = book_module("common/trainer.py").Trainer
+    book_net = book_module("common/multi_layer_net_extend.py").MultiLayerNetExtend
+    rng = np.random.default_rng(0)
+    x, t = rng.random((250, 12)), rng.integers(0, 3, 250)  # 2.5 batches an epoch
+    data = (x[:200], t[:200], x[200:], t[200:])
+    options = {"epochs": 4, "mini_batch_size": 80, "optimizer": "Adam"}
+    options |= {"optimizer_param": {"lr": 0.01}, "evaluate_sample_num_per_epoch": sample}
+    runs = {}
+    for way, make in (("book", book_net), ("ours", MultiLayerNetExtend)):
+        np.random.seed(3)  # the weights, the batches and the dropout masks
+        extra = {"dtype": np.float64} if way == "ours" else {}
+        net = make(12, [8, 8], 3, use_dropout=True, **extra)
+        trainer = (book_trainer if way == "book" else Trainer)(net, *data, **options)
+        trainer.train()
+        runs[way] = (trainer, capsys.readouterr().out)
+    (book, book_out), (ours, out) = runs["book"], runs["ours"]
+    assert len(ours.train_loss_list) == len(book.train_loss_list) == 10  # int(4 · 2.5)
+    np.testing.assert_allclose(ours.train_loss_list, book.train_loss_list, rtol=1e-5)
+    # epochs of 2.5 batches: the book's i % 2.5 == 0 holds at i = 0 and 5 only
+    assert ours.train_acc_list == book.train_acc_list and len(ours.test_acc_list) == 2
+    assert ours.test_acc_list == book.test_acc_list
+    words = lambda text: re.sub(r"\d\.\d+(e-?\d+)?", "#", text)  # noqa: E731
+    assert words(out) == words(book_out)  # the same lines, numbers aside
+
+
+def test_the_trainer_takes_any_optimizer_by_name_and_refuses_others():
+    net = MultiLayerNet(4, [3], 2, seed=0)
+    x, t = np.ones((10, 4)), np.zeros(10, dtype=int)
+    for name in ("SGD", "momentum", "Nesterov", "adagrad", "RMSprop", "adam"):
+        trainer = Trainer(net, x, t, x, t, epochs=1, mini_batch_size=5, optimizer=name,
+                          verbose=False)  # fmt: skip
+        trainer.train()
+        assert len(trainer.train_loss_list) == 2 and len(trainer.test_acc_list) == 1
+    with pytest.raises(ValueError, match=r"Trainer: optimizer must be one of \['sgd'"):
+        Trainer(net, x, t, x, t, optimizer="rmsprpo")

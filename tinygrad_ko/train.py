@@ -1,4 +1,5 @@
-"""Mini-batch training, the book's train_neuralnet.py (4.5.2, 5.7.4) as one function."""
+"""Mini-batch training: the book's train_neuralnet.py (4.5.2, 5.7.4) as one function, fit, and
+the book's Trainer class (chapter 6) built on it."""
 
 from __future__ import annotations
 
@@ -8,20 +9,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum
+from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.progress import progress_bar
 
-__all__ = ["OPTIMIZERS", "History", "fit"]
+__all__ = ["DEFAULT_LR", "OPTIMIZERS", "History", "Trainer", "fit"]
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": AdaGrad, "adam": Adam}
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "adam": 0.001}  # book ch. 4 / 6
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": AdaGrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
+DEFAULT_LR = {  # chapter 4's SGD; the others as the book's classes default
+    "sgd": 0.1,
+    "momentum": 0.01,
+    "nesterov": 0.01,
+    "adagrad": 0.01,
+    "rmsprop": 0.01,
+    "adam": 0.001,
+}
 
 
 @dataclass
 class History:
-    """What fit records: the loss of each mini-batch as the network saw it, before the update it
-    led to (the book's script evaluates it once more after), and the accuracy on the whole
-    training and test sets after iteration 1, every epoch, and the last iteration."""
+    """What fit records: the loss of each mini-batch (as the network saw it before the update
+    it led to, unless fit was told otherwise), and the accuracy on the training and test sets
+    after iteration 1, every epoch, and the last iteration."""
 
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
@@ -42,55 +57,157 @@ def fit(
     seed=0,
     numerical=False,
     progress=False,
+    evaluate_sample=None,
+    evaluate_last=True,
+    loss_after_update=False,
+    callback=None,
 ):
     """Train net on train = (x, t) for `iters` mini-batches of `batch_size` drawn at random with
-    replacement (as np.random.choice does in the book), evaluating on train and test once per
-    epoch (len(x) / batch_size iterations). The defaults are the book's schedule: 10000
-    iterations of 100, SGD with lr 0.1.
+    replacement, evaluating accuracy on train and test after iteration i + 1 whenever
+    i % (len(x) / batch_size) == 0 (once an epoch, as the book's scripts count it), and after
+    the last iteration. The defaults are the book's schedule: 10000 iterations of 100, SGD with
+    lr 0.1. Returns the History.
 
-    optimizer: a name in OPTIMIZERS (lr defaults to DEFAULT_LR for it) or an optimizer built
-    on net.parameters(). numerical=True takes gradients by central differences (4.5, slow).
-    The same seed gives the same batches, so the same run. Returns the History.
+    - optimizer: a name in OPTIMIZERS (lr defaults to DEFAULT_LR, else the optimizer's own) or
+      an optimizer; one made on net.parameters() takes PyTorch's steps, one without parameters
+      the book's update(net.params, grads).
+    - seed: the batches' generator, so the same seed gives the same run; None draws them with
+      np.random.choice, as the book's scripts do.
+    - numerical=True takes gradients by central differences (4.5, slow).
+    - evaluate_sample=k evaluates on the first k samples of each set only; evaluate_last=False
+      skips the evaluation after the last iteration unless it falls on an epoch.
+    - loss_after_update=True records each batch's loss after its update, in evaluation mode,
+      as the book's Trainer does (one more forward pass a step).
+    - callback(history) runs after every iteration.
     """
     (x_train, t_train), (x_test, t_test) = train, test
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"fit: optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
         lr = DEFAULT_LR[optimizer] if lr is None else lr
-        optimizer = OPTIMIZERS[optimizer](net.parameters(), lr=lr)
+        params = None if numerical else net.parameters()
+        optimizer = OPTIMIZERS[optimizer](params, lr=lr)
     n = len(x_train)
     if n == 0 or batch_size < 1 or iters < 1:
         raise ValueError(
             f"fit: needs data, batch_size >= 1 and iters >= 1 (got {n}, {batch_size}, {iters})"
         )
-    epoch = max(n // batch_size, 1)
-    rng = np.random.default_rng(seed)
+    epoch = max(n / batch_size, 1)
+    if seed is None:
+        draw = np.random.choice  # the book's np.random.choice(train_size, batch_size)
+    else:
+        rng = np.random.default_rng(seed)
+        draw = lambda n, size: rng.integers(0, n, size)  # noqa: E731
+    step = _book_step if numerical or getattr(optimizer, "params", None) is None else _graph_step
+    if hasattr(net, "train"):
+        net.train()
+    k = slice(evaluate_sample)
     history = History()
     bar = progress_bar(total=iters, desc="train") if progress else contextlib.nullcontext()
     with bar:
         for i in range(iters):
-            batch = rng.integers(0, n, batch_size)
+            batch = draw(n, batch_size)
             x, t = x_train[batch], t_train[batch]
-            if numerical:
-                history.loss.append(net.loss(x, t))
-                optimizer.update(net.params, net.numerical_gradient(x, t))
-            else:
-                optimizer.zero_grad()
-                loss = net.forward(x, t)
-                loss.backward()
-                optimizer.step()
-                history.loss.append(float(loss.data))
-            if i % epoch == 0 or i == iters - 1:
+            loss = step(net, optimizer, x, t, numerical)
+            history.loss.append(net.loss(x, t) if loss_after_update else loss)
+            if i % epoch == 0 or (evaluate_last and i == iters - 1):
                 start = time.perf_counter()
                 history.eval_iteration.append(i + 1)
-                history.train_acc.append(net.accuracy(x_train, t_train))
-                history.test_acc.append(net.accuracy(x_test, t_test))
+                history.train_acc.append(net.accuracy(x_train[k], t_train[k]))
+                history.test_acc.append(net.accuracy(x_test[k], t_test[k]))
                 history.eval_seconds += time.perf_counter() - start
                 if progress:
                     bar.write(
                         f"epoch {i / epoch:5.2f}  iteration {i + 1:6d}  train acc "
                         f"{history.train_acc[-1]:.4f}  test acc {history.test_acc[-1]:.4f}"
                     )
+            if callback is not None:
+                callback(history)
             if progress:
                 bar.update()
     return history
+
+
+def _graph_step(net, optimizer, x, t, numerical):
+    """PyTorch's step: the loss as a tensor, backward, the optimizer's step; the loss before."""
+    optimizer.zero_grad()
+    loss = net.forward(x, t)
+    loss.backward()
+    optimizer.step()
+    return float(loss.data)
+
+
+def _book_step(net, optimizer, x, t, numerical):
+    """The book's step: a dict of gradients, then optimizer.update(net.params, grads)."""
+    loss = net.loss(x, t)
+    optimizer.update(net.params, (net.numerical_gradient if numerical else net.gradient)(x, t))
+    return loss
+
+
+class Trainer:
+    """The book's Trainer (common/trainer.py): trains network for `epochs` epochs of mini-batches
+    of mini_batch_size, drawn from NumPy's global random state as the book's are, with the
+    optimizer named (any case) with its arguments in optimizer_param. train() fills
+    train_loss_list (each batch's loss after its update), train_acc_list and test_acc_list
+    (every epoch, on the first evaluate_sample_num_per_epoch samples when given), printing the
+    book's lines when verbose. It runs fit."""
+
+    def __init__(
+        self,
+        network,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs=20,
+        mini_batch_size=100,
+        optimizer="SGD",
+        optimizer_param=None,
+        evaluate_sample_num_per_epoch=None,
+        verbose=True,
+    ):
+        name = optimizer.lower()
+        if name not in OPTIMIZERS:
+            raise ValueError(f"Trainer: optimizer must be one of {list(OPTIMIZERS)}, got {name!r}")
+        parameters = network.parameters() if hasattr(network, "parameters") else None
+        self.optimizer = OPTIMIZERS[name](parameters, **(optimizer_param or {"lr": 0.01}))
+        self.network, self.verbose, self.epochs = network, verbose, epochs
+        self.x_train, self.t_train, self.x_test, self.t_test = x_train, t_train, x_test, t_test
+        self.batch_size = mini_batch_size
+        self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
+        self.train_size = len(x_train)
+        self.iter_per_epoch = max(self.train_size / mini_batch_size, 1)
+        self.max_iter = int(epochs * self.iter_per_epoch)
+        self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
+
+    def train(self):
+        """Train, then print the final test accuracy on the whole test set when verbose."""
+        history = fit(
+            self.network,
+            (self.x_train, self.t_train),
+            (self.x_test, self.t_test),
+            iters=self.max_iter,
+            batch_size=self.batch_size,
+            optimizer=self.optimizer,
+            seed=None,
+            evaluate_sample=self.evaluate_sample_num_per_epoch,
+            evaluate_last=False,
+            loss_after_update=True,
+            callback=self._report if self.verbose else None,
+        )
+        self.train_loss_list += history.loss
+        self.train_acc_list += history.train_acc
+        self.test_acc_list += history.test_acc
+        if self.verbose:
+            test_acc = self.network.accuracy(self.x_test, self.t_test)
+            print("=============== Final Test Accuracy ===============")
+            print("test acc:" + str(test_acc))
+
+    def _report(self, history):
+        """The book's lines: every batch's loss, and each epoch's accuracies."""
+        print("train loss:" + str(history.loss[-1]))
+        if history.eval_iteration and history.eval_iteration[-1] == len(history.loss):
+            print(
+                f"=== epoch:{len(history.train_acc)}, train acc:{history.train_acc[-1]}, "
+                f"test acc:{history.test_acc[-1]} ==="
+            )
