@@ -10,7 +10,7 @@ from mnist_files import small_mnist, write
 
 from tinygrad_ko import cli
 from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.models import MultiLayerNet, TwoLayerNet
 from tinygrad_ko.train import fit
 
 mnist = pytest.mark.mnist  # the tests that read the real MNIST files
@@ -302,3 +302,48 @@ def test_an_output_that_is_a_folder_is_refused(tmp_path, capsys):
 def test_gradcheck_refuses_more_images_than_mnist_has(capsys):
     assert cli.main(["gradcheck", "--batch-size", "60001", "--hidden-size", "2"]) == 1
     assert "--batch-size 60001: MNIST has 60000 training images" in capsys.readouterr().err
+
+
+def test_the_chapter_6_network_trains_with_its_options(tmp_path, monkeypatch, capsys):
+    files, _, _ = small_mnist(np.random.default_rng(0), train=60, test=20)
+    write(tmp_path, files, monkeypatch)
+    argv = ["train", "--data-dir", str(tmp_path), "--model", "mlp", "--hidden-sizes", "12,8"]
+    argv += ["--batchnorm", "--dropout", "0.2", "--weight-decay", "0.01", "--optimizer"]
+    argv += ["rmsprop", "--iters", "6", "--batch-size", "20", "--save", str(tmp_path / "n.npz")]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    header = "MultiLayerNet 784-12-8-10 (relu, batchnorm, dropout 0.2, weight decay 0.01); 6 "
+    assert header + "iterations of 20, rmsprop lr 0.01, seed 0; backprop" in out
+    again = MultiLayerNet.load(tmp_path / "n.npz")
+    assert again.sizes == (784, 12, 8, 10) and again.use_batchnorm and again.use_dropout
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--batchnorm"], "MultiLayerNet's: add --model mlp"),
+        (["train", "--hidden-sizes", "5,5"], "MultiLayerNet's: add --model mlp"),
+        (["gradcheck", "--model", "mlp", "--dropout", "0.5"], "--dropout: a new mask at every"),
+    ],
+)
+def test_options_that_do_not_fit_the_model_are_refused_before_any_work(
+    argv, message, capsys, monkeypatch
+):
+    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("worked anyway"))
+    assert cli.main(argv) == 1
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["100,,100", "100,0", "abc"])
+def test_hidden_sizes_must_be_sizes(text):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--model", "mlp", "--hidden-sizes", text])
+
+
+@mnist
+def test_gradcheck_passes_the_chapter_6_network(capsys):
+    argv = ["gradcheck", "--model", "mlp", "--hidden-sizes", "4,3", "--batchnorm"]
+    assert cli.main([*argv, "--weight-decay", "0.1", "--batch-size", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "MultiLayerNet 784-4-3-10 (relu, batchnorm, weight decay 0.1), float64" in out
+    assert "gamma1" in out and "every parameter passes" in out

@@ -19,7 +19,7 @@ from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slo
 from tinygrad_ko.datasets import load_mnist, mnist_dir
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.gradcheck import PROJECTIONS, check_gradients
-from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.models import ACTIVATIONS, MultiLayerNet, TwoLayerNet
 from tinygrad_ko.plot import figure_format, plot_history
 from tinygrad_ko.tensor import Tensor
 from tinygrad_ko.train import DEFAULT_LR, OPTIMIZERS, fit
@@ -140,14 +140,72 @@ def parser():
 
 
 def network_options(add):
-    """The options every command shares that build a TwoLayerNet 784-hidden-10."""
+    """The options every command shares that build a network for MNIST."""
+    add(
+        "--model",
+        choices=["twolayer", "mlp"],
+        default="twolayer",
+        help="TwoLayerNet (chapters 4-5, default) or MultiLayerNet (chapter 6)",
+    )
     add(
         "--activation",
-        choices=["sigmoid", "relu"],
-        default="sigmoid",
-        help="sigmoid (chapter 4, default) or relu (chapter 5)",
+        choices=list(ACTIVATIONS),
+        help="sigmoid (chapter 4; TwoLayerNet's default) or relu (chapter 5; MultiLayerNet's)",
     )
-    add("--hidden-size", type=positive, default=50, metavar="N")
+    add("--hidden-size", type=positive, default=50, metavar="N", help="TwoLayerNet's (50)")
+    add(
+        "--hidden-sizes",
+        type=sizes,
+        metavar="N,N,...",
+        help="MultiLayerNet's hidden layers (100,100,100)",
+    )
+    add("--batchnorm", action="store_true", help="MultiLayerNet: batch normalization (6.3)")
+    add("--dropout", type=ratio, metavar="RATIO", help="MultiLayerNet: dropout (6.4.3)")
+    add("--weight-decay", type=float, metavar="LAMBDA", help="MultiLayerNet: ½λΣW² (6.4.1)")
+
+
+def network(args, **options):
+    """The network the options describe, 784 inputs and 10 outputs, built with options."""
+    if args.model == "twolayer":
+        chapter_6 = (args.hidden_sizes, args.dropout, args.weight_decay, args.batchnorm or None)
+        if any(option is not None for option in chapter_6):
+            raise ValueError(
+                "--hidden-sizes, --batchnorm, --dropout and --weight-decay are MultiLayerNet's: "
+                "add --model mlp"
+            )
+        activation = args.activation or "sigmoid"
+        return TwoLayerNet(784, args.hidden_size, 10, activation=activation, **options)
+    return MultiLayerNet(
+        784,
+        args.hidden_sizes or [100, 100, 100],
+        10,
+        activation=args.activation or "relu",
+        weight_decay_lambda=args.weight_decay or 0,
+        use_dropout=args.dropout is not None,
+        dropout_ratio=0.5 if args.dropout is None else args.dropout,
+        use_batchnorm=args.batchnorm,
+        **options,
+    )
+
+
+def sizes(text):
+    """'100,100,100' as [100, 100, 100]."""
+    try:
+        values = [int(n) for n in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be sizes separated by commas, got {text!r}"
+        ) from None
+    if any(n < 1 for n in values):
+        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {text!r}")
+    return values
+
+
+def ratio(text):
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 up to but not including 1, got {value}")
+    return value
 
 
 def positive(text):
@@ -187,15 +245,14 @@ def train(args):
             writable(getattr(args, flag), f"--{flag}")
     if args.plot:
         figure_format(args.plot, "--plot")
+    net = network(args, seed=args.seed)
     start = time.perf_counter()
     (x_train, t_train), test = mnist(args)
     load_seconds = time.perf_counter() - start
-    net = TwoLayerNet(784, args.hidden_size, 10, activation=args.activation, seed=args.seed)
     args.lr = lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     print(
-        f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}); {args.iters} iterations of "
-        f"{args.batch_size}, {args.optimizer} lr {lr}, seed {args.seed}; "
-        f"{'numerical gradients' if args.numerical else 'backprop'}"
+        f"{net.summary()}; {args.iters} iterations of {args.batch_size}, {args.optimizer} lr "
+        f"{lr}, seed {args.seed}; {'numerical gradients' if args.numerical else 'backprop'}"
     )
     if args.numerical:
         warn_numerical(net, x_train[: args.batch_size], t_train[: args.batch_size], args.iters)
@@ -246,7 +303,7 @@ def train(args):
             json.dump(summary, f, indent=1, allow_nan=False)  # strict JSON: NaN is written as null
         print(f"wrote the summary to {args.json}")
     if args.plot:
-        title = f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}) on MNIST"
+        title = f"{net.summary()} on MNIST"
         plot_history(history, args.plot, title=title)
         print(f"saved the curves to {args.plot}")
     return 0
@@ -289,7 +346,7 @@ def graph(args):
         raise ValueError(f"--out {out}: the file must end in .svg, .png or .dot")
     writable(out, "--out")
     rng = np.random.default_rng(0)
-    net = TwoLayerNet(784, args.hidden_size, 10, activation=args.activation, seed=0)
+    net = network(args, seed=0)
     x = Tensor(rng.random((args.batch_size, 784), dtype=np.float32), name="x")
     t = Tensor(rng.integers(0, 10, args.batch_size), name="t")
     loss = net.forward(x, t)
@@ -323,18 +380,18 @@ def graph(args):
 
 def gradient_check(args):
     batch = args.batch_size or (100 if args.fast else 3)
+    if args.dropout:
+        raise ValueError(
+            "--dropout: a new mask at every evaluation of the loss leaves nothing for numerical "
+            "gradients to agree with; check the network without it"
+        )
+    net = network(args, dtype=np.float64, seed=args.seed)
     (x_train, t_train), _ = mnist(args, dtype=np.float64)
     if batch > len(x_train):
         raise ValueError(f"--batch-size {batch}: MNIST has {len(x_train)} training images")
-    net = TwoLayerNet(
-        784, args.hidden_size, 10, activation=args.activation, dtype=np.float64, seed=args.seed
-    )
     x, t = x_train[:batch], t_train[:batch]
     count = sum(p.size for p in net.params.values())
-    print(
-        f"TwoLayerNet 784-{args.hidden_size}-10 ({args.activation}, float64, {count:,} "
-        f"parameters) on the first {batch} training images"
-    )
+    print(f"{net.summary()}, float64, {count:,} parameters, on the first {batch} training images")
     if not args.fast:
         expected = numerical_seconds(net, x, t)
         if expected > 10:
@@ -343,7 +400,7 @@ def gradient_check(args):
     report = check_gradients(net, x, t, fast=args.fast, seed=args.seed)
     print(report)
     print(f"checked in {time.perf_counter() - start:.2f} s")
-    if not report.passed and args.activation == "relu":
+    if not report.passed and net.activation == "relu":
         print(
             "note: ReLU has no derivative at 0; where a unit's input lies within the step of 0, "
             "no numerical check can agree. If only a few values fail, try another --seed."

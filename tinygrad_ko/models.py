@@ -91,6 +91,15 @@ class MultiLayerNet(Network):
                 shapes[f"gamma{i}"], shapes[f"beta{i}"] = (fan_out,), (fan_out,)
         return shapes
 
+    def options(self):
+        """The activation and what chapter 6 adds: batchnorm, dropout, weight decay."""
+        chosen = [self.activation, "batchnorm"] if self.use_batchnorm else [self.activation]
+        if self.use_dropout:
+            chosen.append(f"dropout {self.dropout_ratio:g}")
+        if self.weight_decay_lambda:
+            chosen.append(f"weight decay {self.weight_decay_lambda:g}")
+        return chosen
+
     def build(self, p):
         """The layers over weights p (tensors for the graph, arrays for the book's way)."""
         layers, blocks = [], self.hidden_layer_num

@@ -121,6 +121,19 @@ class Network:
         self.training = True
         self.modal = [layer for layer in self.layers if hasattr(layer, "training")]
 
+    def summary(self):
+        """The network in a line: its class, layer sizes and options."""
+        sizes, options = "-".join(map(str, self.sizes)), ", ".join(self.options())
+        return f"{type(self).__name__} {sizes} ({options})"
+
+    def options(self):
+        """What sets the network apart besides its sizes, in words (the activation, ...)."""
+        return []
+
+    def __repr__(self):
+        count = sum(p.size for p in self.params.values())
+        return f"<{self.summary()}: {self.dtype}, {count:,} parameters>"
+
     # --- graph mode ------------------------------------------------------------------------------
     def parameters(self):
         """The weight tensors, in the order of params (they share memory with params)."""
