@@ -1,7 +1,9 @@
 """The tensor operations, one small class each, forward and backward side by side.
 
-Book 5.4-5.5 derives the add and multiply nodes; the others follow the same pattern. The
-activation layers ReLU and Sigmoid live in tinygrad_ko.layers with the other book layers.
+Book 5.4-5.5 derives the add and multiply nodes; the others follow the same pattern. Used the
+book's way, + - * / ** take plain numbers too: Mul and Add are the book's MulLayer and
+AddLayer (5.4.1-5.4.2). The activation layers ReLU and Sigmoid live in tinygrad_ko.layers with
+the other book layers.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ def unbroadcast(grad, shape):
     Broadcasting copies an input along new leading axes and along its axes of length 1; the
     gradient of a copy is the sum over the copies. This is the one place that sum is done.
     """
-    if grad.shape == shape:
+    if np.shape(grad) == shape:  # also a number, as the book's MulLayer passes them (5.4)
         return grad
     if shape and grad.shape[1:] == shape:  # a bias added to every row: the common case
         return grad.sum(axis=0)
@@ -33,11 +35,12 @@ def unbroadcast(grad, shape):
 
 def _broadcast_check(op, a, b):
     try:
-        np.broadcast_shapes(a.shape, b.shape)
+        np.broadcast_shapes(np.shape(a), np.shape(b))
     except ValueError:
         raise ValueError(
-            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (NumPy rules: "
-            "compared from the last axis, each pair of lengths must be equal or one of them 1)"
+            f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together (NumPy "
+            "rules: compared from the last axis, each pair of lengths must be equal or one of "
+            "them 1)"
         ) from None
 
 
@@ -66,7 +69,7 @@ class Add(Function):
 
     def forward(self, a, b):
         _broadcast_check(self.name, a, b)
-        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a_shape, self.b_shape = np.shape(a), np.shape(b)
         return a + b
 
     def backward(self, dout):
@@ -81,7 +84,7 @@ class Sub(Function):
 
     def forward(self, a, b):
         _broadcast_check(self.name, a, b)
-        self.a_shape, self.b_shape = a.shape, b.shape
+        self.a_shape, self.b_shape = np.shape(a), np.shape(b)
         return a - b
 
     def backward(self, dout):
@@ -102,8 +105,8 @@ class Mul(Function):
     def backward(self, dout):
         a, b = self.a, self.b
         return (
-            unbroadcast(dout * b, a.shape) if self.needs_grad(0) else None,
-            unbroadcast(dout * a, b.shape) if self.needs_grad(1) else None,
+            unbroadcast(dout * b, np.shape(a)) if self.needs_grad(0) else None,
+            unbroadcast(dout * a, np.shape(b)) if self.needs_grad(1) else None,
         )
 
 
@@ -118,8 +121,8 @@ class Div(Function):
     def backward(self, dout):
         a, b = self.a, self.b
         return (
-            unbroadcast(dout / b, a.shape) if self.needs_grad(0) else None,
-            unbroadcast(-dout * a / (b * b), b.shape) if self.needs_grad(1) else None,
+            unbroadcast(dout / b, np.shape(a)) if self.needs_grad(0) else None,
+            unbroadcast(-dout * a / (b * b), np.shape(b)) if self.needs_grad(1) else None,
         )
 
 
@@ -140,12 +143,12 @@ class Pow(Function):
         da = db = None
         if self.needs_grad(0):
             da = unbroadcast(
-                dout * np.where(b == 0, 0, b * a ** np.where(b == 0, 1, b - 1)), a.shape
+                dout * np.where(b == 0, 0, b * a ** np.where(b == 0, 1, b - 1)), np.shape(a)
             )
         if self.needs_grad(1):
             zero_base = (a == 0) & (b >= 0)
             log_a = np.log(np.where(zero_base, 1, a))
-            db = unbroadcast(dout * np.where(zero_base, 0, self.out * log_a), b.shape)
+            db = unbroadcast(dout * np.where(zero_base, 0, self.out * log_a), np.shape(b))
         return da, db
 
 

@@ -1,0 +1,214 @@
+"""책의 예제 코드를 import 줄만 바꿔서 tinygrad_ko로 실행하기 위한 호환 계층입니다.
+
+『밑바닥부터 시작하는 딥러닝』 예제 코드의 `common/` 모듈과 `dataset/mnist.py`에 있는 공개 이름을
+모두 같은 서명, 같은 기본값, 같은 속성 이름으로 내보냅니다. 바꾸는 규칙은 하나입니다.
+
+    from common.layers import Affine, Relu       ->  from tinygrad_ko.book import Affine, Relu
+    from dataset.mnist import load_mnist         ->  from tinygrad_ko.book import load_mnist
+    from two_layer_net import TwoLayerNet (5장)  ->  from tinygrad_ko.book.ch05 import TwoLayerNet
+
+책의 코드처럼 `np`도 내보내므로, `from common.optimizer import *`로 np를 얻는 스크립트도 그대로
+동작합니다. 여기에는 따로 구현한 것이 없습니다. 모든 계산은 tinygrad_ko 본체가 하고, 이
+계층은 서명과 자료형만 책에 맞춥니다. 신경망은 책처럼 float64로 계산하고, 가중치·미니배치·
+드롭아웃 마스크는 책처럼 np.random에서 뽑으므로 np.random.seed로 결과를 재현할 수 있습니다.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_ko import datasets, models, optim, train
+from tinygrad_ko.conv import col2im, conv_output_size, im2col
+from tinygrad_ko.datasets import shuffle_dataset
+from tinygrad_ko.functions import (
+    cross_entropy_error,
+    identity_function,
+    mean_squared_error,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    softmax,
+    softmax_loss,
+    step_function,
+)
+from tinygrad_ko.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.normalization import BatchNormalization, Dropout
+from tinygrad_ko.numerical import numerical_gradient, numerical_gradient_2d
+from tinygrad_ko.plot import smooth_curve
+
+__all__ = [
+    "SGD", "AdaGrad", "Adam", "Affine", "BatchNormalization", "Dropout", "Momentum",
+    "MultiLayerNet", "MultiLayerNetExtend", "Nesterov", "RMSprop", "Relu", "Sigmoid",
+    "SoftmaxWithLoss", "Trainer", "col2im", "conv_output_size", "cross_entropy_error",
+    "download_mnist", "identity_function", "im2col", "img_dim", "img_size", "init_mnist",
+    "key_file", "load_mnist", "mean_squared_error", "np", "numerical_gradient",
+    "numerical_gradient_2d", "relu", "relu_grad", "shuffle_dataset", "sigmoid", "sigmoid_grad",
+    "smooth_curve", "softmax", "softmax_loss", "step_function", "test_num", "train_num",
+]  # fmt: skip
+
+# --- dataset/mnist.py ------------------------------------------------------------------------
+
+key_file = {
+    "train_img": datasets.FILES["train_images"],
+    "train_label": datasets.FILES["train_labels"],
+    "test_img": datasets.FILES["test_images"],
+    "test_label": datasets.FILES["test_labels"],
+}
+train_num, test_num = 60000, 10000
+img_dim, img_size = (1, 28, 28), 784
+
+
+def load_mnist(normalize=True, flatten=True, one_hot_label=False):
+    """책의 load_mnist입니다. 반환하는 자료형도 책과 같습니다. 이미지는 normalize이면 0~1의
+    float32이고, 아니면 uint8입니다. 정답 레이블은 uint8이고, one_hot_label이면 float64
+    원-핫 배열입니다. 파일은 tinygrad_ko.datasets.load_mnist와 같은 곳(data_dir 없이:
+    $TINYGRAD_KO_DATA, 없으면 ~/.cache/tinygrad_ko/mnist)에서 찾고, 없으면 내려받습니다."""
+    (x_train, t_train), (x_test, t_test) = datasets.load_mnist(normalize, flatten)
+
+    def labels(t):
+        return np.eye(10)[t] if one_hot_label else t.astype(np.uint8)
+
+    return (x_train, labels(t_train)), (x_test, labels(t_test))
+
+
+def init_mnist():
+    """MNIST 파일 네 개를 준비합니다. 없는 파일은 내려받고, 모든 파일을 검사합니다. 책과 달리
+    pickle 파일은 만들지 않습니다."""
+    datasets.load_mnist()
+
+
+download_mnist = init_mnist
+
+
+# --- common/optimizer.py: 책의 서명 그대로(학습률이 첫 번째 인수) ------------------------------
+
+
+class SGD(optim.SGD):
+    """확률적 경사 하강법(SGD)입니다."""
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr=lr)
+
+
+class Momentum(optim.Momentum):
+    """모멘텀 SGD입니다."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr=lr, momentum=momentum)
+
+
+class Nesterov(optim.Nesterov):
+    """Nesterov 가속 경사(NAG)입니다."""
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr=lr, momentum=momentum)
+
+
+class AdaGrad(optim.AdaGrad):
+    """AdaGrad입니다."""
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr=lr)
+
+
+class RMSprop(optim.RMSprop):
+    """RMSprop입니다."""
+
+    def __init__(self, lr=0.01, decay_rate=0.99):
+        super().__init__(lr=lr, decay_rate=decay_rate)
+
+
+class Adam(optim.Adam):
+    """Adam입니다."""
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2)
+
+
+# --- common/multi_layer_net.py, multi_layer_net_extend.py, trainer.py -------------------------
+
+
+class MultiLayerNet(models.MultiLayerNet):
+    """완전연결 다층 신경망입니다. 책처럼 float64로 계산합니다."""
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std="relu",
+        weight_decay_lambda=0,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size_list,
+            output_size,
+            activation=activation,
+            weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda,
+            dtype=np.float64,
+        )
+
+
+class MultiLayerNetExtend(models.MultiLayerNet):
+    """가중치 감소, 드롭아웃, 배치 정규화를 쓸 수 있는 완전연결 다층 신경망(확장판)입니다.
+    책의 인수 이름 dropout_ration을 그대로 받습니다."""
+
+    def __init__(
+        self,
+        input_size,
+        hidden_size_list,
+        output_size,
+        activation="relu",
+        weight_init_std="relu",
+        weight_decay_lambda=0,
+        use_dropout=False,
+        dropout_ration=0.5,
+        use_batchnorm=False,
+    ):
+        super().__init__(
+            input_size,
+            hidden_size_list,
+            output_size,
+            activation=activation,
+            weight_init_std=weight_init_std,
+            weight_decay_lambda=weight_decay_lambda,
+            use_dropout=use_dropout,
+            dropout_ratio=dropout_ration,
+            use_batchnorm=use_batchnorm,
+            dtype=np.float64,
+        )
+
+
+class Trainer(train.Trainer):
+    """신경망 훈련을 대신 해 주는 책의 Trainer입니다. 책의 코드에서 RMSprop 이름은
+    'rmsprpo'로 적혀 있으므로 그 철자도 받습니다."""
+
+    def __init__(
+        self,
+        network,
+        x_train,
+        t_train,
+        x_test,
+        t_test,
+        epochs=20,
+        mini_batch_size=100,
+        optimizer="SGD",
+        optimizer_param={"lr": 0.01},  # noqa: B006  (the book's default; never changed)
+        evaluate_sample_num_per_epoch=None,
+        verbose=True,
+    ):
+        if optimizer.lower() == "rmsprpo":
+            optimizer = "rmsprop"
+        super().__init__(
+            network,
+            *(x_train, t_train, x_test, t_test),
+            epochs=epochs,
+            mini_batch_size=mini_batch_size,
+            optimizer=optimizer,
+            optimizer_param=optimizer_param,
+            evaluate_sample_num_per_epoch=evaluate_sample_num_per_epoch,
+            verbose=verbose,
+        )
