@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "CROSS_ENTROPY_DELTA",
     "cross_entropy_error",
     "identity_function",
     "log_softmax",

@@ -110,8 +110,13 @@ class SoftmaxWithLoss(Function):
 
     t holds one-hot rows (or any probabilities) or integer labels. The loss is exact, computed
     through a stable log-softmax with no delta, so it equals PyTorch's cross_entropy even for
-    logits of size 1e4. A 1-D x is a single sample.
+    logits of size 1e4. A 1-D x is a single sample. With delta (the book's code uses 1e-7), the
+    loss is the book's instead, -Σ log(y + delta) / N for each sample's label (4.2.2), which
+    differs where a label's probability comes near delta; the gradient is the same.
     """
+
+    def __init__(self, delta=None):
+        self.delta = delta
 
     def forward(self, x, t):
         if self.needs_input_grad is not None and self.needs_input_grad[1]:
@@ -127,7 +132,10 @@ class SoftmaxWithLoss(Function):
         total = y.sum(axis=1, keepdims=True)
         y /= total
         log_total = np.log(total, out=total)
-        if t.shape == x.shape:
+        if self.delta:
+            labels = t.argmax(axis=1) if t.shape == x.shape else t
+            self.loss = -np.sum(np.log(pick("SoftmaxWithLoss", y, labels) + self.delta)) / n
+        elif t.shape == x.shape:
             self.loss = np.sum(t * (log_total - z)) / n
         else:  # the mean of per-sample losses: no cancellation between two large sums
             self.loss = (log_total[:, 0] - pick("SoftmaxWithLoss", z, t)).sum() / n

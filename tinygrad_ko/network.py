@@ -97,6 +97,7 @@ class Network:
     arrays (the book's way, in float64, for numerical gradients)."""
 
     weight_decay_lambda = 0
+    loss_delta = None  # SoftmaxWithLoss's: the exact cross-entropy (the book layer: its 1e-7)
 
     def __init__(self, shapes, scales, dtype, seed):
         """Weights named "W…" start as scale · N(0, 1) (scales[name]), "gamma…" at 1, the rest
@@ -117,7 +118,7 @@ class Network:
         self.params = Params(params)
         self.tensors = {k: Tensor(v, requires_grad=True, name=k) for k, v in self.params.items()}
         self.layers = self.build(self.tensors)
-        self.last_layer = SoftmaxWithLoss()
+        self.last_layer = SoftmaxWithLoss(self.loss_delta)
         self.training = True
         self.modal = [layer for layer in self.layers if hasattr(layer, "training")]
 
@@ -229,7 +230,7 @@ class Network:
         the book's way through layers of their own: what numerical_gradient evaluates twice per
         weight."""
         params = {k: v.astype(np.float64) for k, v in self.params.items()}
-        layers, last = self.build(params), SoftmaxWithLoss()
+        layers, last = self.build(params), SoftmaxWithLoss(self.loss_delta)
         x = np.asarray(x, dtype=np.float64)
 
         def loss(_=None):

@@ -9,18 +9,20 @@
 
 책의 코드처럼 `np`도 내보내므로, `from common.optimizer import *`로 np를 얻는 스크립트도 그대로
 동작합니다. 여기에는 따로 구현한 것이 없습니다. 모든 계산은 tinygrad_ko 본체가 하고, 이
-계층은 서명과 자료형만 책에 맞춥니다. 신경망은 책처럼 float64로 계산하고, 가중치·미니배치·
-드롭아웃 마스크는 책처럼 np.random에서 뽑으므로 np.random.seed로 결과를 재현할 수 있습니다.
+계층은 서명과 자료형만 책에 맞춥니다. 신경망은 책처럼 float64로 계산하고, 손실 함수도 책처럼
+교차 엔트로피 오차에 delta(1e-7)를 더해 log(y + delta)로 구합니다. 가중치·미니배치·드롭아웃
+마스크는 책처럼 np.random에서 뽑으므로 np.random.seed로 결과를 재현할 수 있습니다.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import datasets, models, optim, train
+from tinygrad_ko import datasets, layers, models, optim, train
 from tinygrad_ko.conv import col2im, conv_output_size, im2col
 from tinygrad_ko.datasets import shuffle_dataset
 from tinygrad_ko.functions import (
+    CROSS_ENTROPY_DELTA,
     cross_entropy_error,
     identity_function,
     mean_squared_error,
@@ -32,7 +34,7 @@ from tinygrad_ko.functions import (
     softmax_loss,
     step_function,
 )
-from tinygrad_ko.layers import Affine, Relu, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.layers import Affine, Relu, Sigmoid
 from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.numerical import numerical_gradient, numerical_gradient_2d
 from tinygrad_ko.plot import smooth_curve
@@ -46,6 +48,15 @@ __all__ = [
     "numerical_gradient_2d", "relu", "relu_grad", "shuffle_dataset", "sigmoid", "sigmoid_grad",
     "smooth_curve", "softmax", "softmax_loss", "step_function", "test_num", "train_num",
 ]  # fmt: skip
+
+
+class SoftmaxWithLoss(layers.SoftmaxWithLoss):
+    """Softmax-with-Loss 계층입니다. 손실은 책처럼 cross_entropy_error(softmax(x), t),
+    즉 log(y + 1e-7)로 구합니다. 역전파는 (y - t) / 배치 크기입니다."""
+
+    def __init__(self):
+        super().__init__(delta=CROSS_ENTROPY_DELTA)
+
 
 # --- dataset/mnist.py ------------------------------------------------------------------------
 
@@ -132,6 +143,8 @@ class Adam(optim.Adam):
 class MultiLayerNet(models.MultiLayerNet):
     """완전연결 다층 신경망입니다. 책처럼 float64로 계산합니다."""
 
+    loss_delta = CROSS_ENTROPY_DELTA
+
     def __init__(
         self,
         input_size,
@@ -155,6 +168,8 @@ class MultiLayerNet(models.MultiLayerNet):
 class MultiLayerNetExtend(models.MultiLayerNet):
     """가중치 감소, 드롭아웃, 배치 정규화를 쓸 수 있는 완전연결 다층 신경망(확장판)입니다.
     책의 인수 이름 dropout_ration을 그대로 받습니다."""
+
+    loss_delta = CROSS_ENTROPY_DELTA
 
     def __init__(
         self,
