@@ -1,11 +1,21 @@
-"""The book's own code (../shared/book/ beside the repository) as reference material for tests:
-its modules imported from where they are, never copied. Tests that use it are marked `book`."""
+"""The book's own code (../shared/book/ beside the repository) as reference material for tests
+and benchmarks: its modules imported from where they are, never copied into the project, and
+its scripts run from temporary copies, as the book ships them and with only their import lines
+rewritten by the import rule. Tests that use it are marked `book`."""
 
 import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "book"
+RUNNER = Path(__file__).with_name("run_book_script.py")
+NUMBER = r"-?\d+\.?\d*(?:[eE][-+]?\d+)?"
 
 
 def book_module(path):
@@ -21,3 +31,67 @@ def book_module(path):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def import_rule(source, chapter, own_modules):
+    """README.ko.md's rule, on import lines only: the book's common/ and dataset/ modules come
+    from tinygrad_ko.book, the chapter's own modules from tinygrad_ko.book.<chapter>."""
+
+    def replace(match):
+        indent, module = match[1], match[2]
+        if module.split(".")[0] in ("common", "dataset"):
+            return f"{indent}from tinygrad_ko.book import"
+        if module in own_modules:
+            return f"{indent}from tinygrad_ko.book.{chapter} import"
+        return match[0]
+
+    return re.sub(r"^(\s*)from ([\w.]+) import", replace, source, flags=re.M)
+
+
+def make_copies(root, chapters, shrink, mnist_folder):
+    """Two copies under root: the book's (with the MNIST files where its loader looks, its
+    pickle made) and ours (the chapters only, import lines rewritten). shrink maps a script to
+    (old, new) substitutions made in both. Returns (book folder, our folder)."""
+    book, ours = root / "book", root / "ours"
+    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("*.pkl", "__pycache__"))
+    for data in Path(mnist_folder).glob("*.gz"):
+        (book / "dataset" / data.name).symlink_to(data)
+    # the book's loader makes its pickle (printing as it goes) the first time: now, not in a run
+    init = "from dataset.mnist import init_mnist; init_mnist()"
+    subprocess.run([sys.executable, "-c", init], cwd=book, check=True, capture_output=True)
+    for chapter in chapters:
+        own = {p.stem for p in (BOOK / chapter).glob("*.py")}
+        (ours / chapter).mkdir(parents=True)
+        for script in (BOOK / chapter).glob("*.py"):
+            text = import_rule(script.read_text(encoding="utf-8"), chapter, own)
+            (ours / chapter / script.name).write_text(text, encoding="utf-8")
+    for name, changes in shrink.items():
+        for copy in (book, ours):
+            path = copy / name
+            text = path.read_text(encoding="utf-8")
+            for old, new in changes:
+                assert old in text, (name, old)
+                text = text.replace(old, new)
+            path.write_text(text, encoding="utf-8")
+    return book, ours
+
+
+def run_script(script):
+    """Run a script in its own folder: (what it printed, the numbers in it, what it plotted,
+    seconds taken). An error is raised with the end of its stderr."""
+    env = os.environ | {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(RUNNER), script.name],
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{script} failed:\n{result.stderr[-3000:]}")
+    printed, _, plotted = result.stdout.rpartition("RESULTS\n")
+    numbers = [float(n) for n in re.findall(NUMBER, printed)]
+    return printed, numbers, json.loads(plotted), seconds

@@ -7,23 +7,18 @@ Where a script runs long, both copies get the same smaller sizes (SHRINK): the r
 is the import lines, and the same code with the same sizes must give the same numbers.
 """
 
-import json
 import math
 import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from book import BOOK
+from book import BOOK, NUMBER, make_copies, run_script
 
 pytestmark = [pytest.mark.book, pytest.mark.mnist]
 
 CHAPTERS = ("ch04", "ch05", "ch06")
 SCRIPTS = [f"{c}/{p.name}" for c in CHAPTERS for p in sorted((BOOK / c).glob("*.py"))]
-RUNNER = Path(__file__).with_name("run_book_script.py")
 
 SHRINK = {  # the same substitutions in both copies, where the book's sizes take minutes
     "ch04/train_neuralnet.py": [("iters_num = 10000", "iters_num = 300")],
@@ -54,67 +49,11 @@ TOLERANCE = {  # relative
 DEFAULT_TOLERANCE = 1e-9
 
 
-def import_rule(source, chapter, own_modules):
-    """README.ko.md's rule, on import lines only: the book's common/ and dataset/ modules come
-    from tinygrad_ko.book, the chapter's own modules from tinygrad_ko.book.<chapter>."""
-
-    def replace(match):
-        indent, module = match[1], match[2]
-        if module.split(".")[0] in ("common", "dataset"):
-            return f"{indent}from tinygrad_ko.book import"
-        if module in own_modules:
-            return f"{indent}from tinygrad_ko.book.{chapter} import"
-        return match[0]
-
-    return re.sub(r"^(\s*)from ([\w.]+) import", replace, source, flags=re.M)
-
-
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
-    """Two copies side by side: the book's (with the MNIST files where its loader looks for
-    them) and ours (the chapters only, their import lines rewritten)."""
-    root = tmp_path_factory.mktemp("book")
-    book, ours = root / "book", root / "ours"
-    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("*.pkl", "__pycache__"))
     mnist = Path(os.environ["TINYGRAD_KO_DATA"])
     mnist = mnist / "mnist" if (mnist / "mnist").is_dir() else mnist
-    for data in mnist.glob("*.gz"):
-        (book / "dataset" / data.name).symlink_to(data)
-    # the book's loader makes its pickle (printing as it goes) the first time: now, not in a run
-    init = "from dataset.mnist import init_mnist; init_mnist()"
-    subprocess.run([sys.executable, "-c", init], cwd=book, check=True, capture_output=True)
-    for chapter in CHAPTERS:
-        own = {p.stem for p in (BOOK / chapter).glob("*.py")}
-        (ours / chapter).mkdir(parents=True)
-        for script in (BOOK / chapter).glob("*.py"):
-            text = import_rule(script.read_text(encoding="utf-8"), chapter, own)
-            (ours / chapter / script.name).write_text(text, encoding="utf-8")
-    for name, changes in SHRINK.items():
-        for copy in (book, ours):
-            path = copy / name
-            text = path.read_text(encoding="utf-8")
-            for old, new in changes:
-                assert old in text, (name, old)
-                text = text.replace(old, new)
-            path.write_text(text, encoding="utf-8")
-    return book, ours
-
-
-def run(script):
-    """(printed numbers, plotted data) of the script, run in its own folder."""
-    env = os.environ | {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-    result = subprocess.run(
-        [sys.executable, str(RUNNER), script.name],
-        cwd=script.parent,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert result.returncode == 0, f"{script}:\n{result.stderr[-3000:]}"
-    printed, _, plotted = result.stdout.rpartition("RESULTS\n")
-    numbers = [float(n) for n in re.findall(r"-?\d+\.?\d*(?:[eE][-+]?\d+)?", printed)]
-    return printed, numbers, json.loads(plotted)
+    return make_copies(tmp_path_factory.mktemp("book"), CHAPTERS, SHRINK, mnist)
 
 
 def close(a, b, rtol):
@@ -128,11 +67,10 @@ def close(a, b, rtol):
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_the_books_script_gives_the_books_numbers_with_only_its_imports_changed(name, copies):
     book, ours = copies
-    theirs_text, theirs, theirs_plot = run(book / name)
-    mine_text, mine, mine_plot = run(ours / name)
+    theirs_text, theirs, theirs_plot, _ = run_script(book / name)
+    mine_text, mine, mine_plot, _ = run_script(ours / name)
     rtol = TOLERANCE.get(name, DEFAULT_TOLERANCE)
-    words = re.sub(r"-?\d+\.?\d*(?:[eE][-+]?\d+)?", "#", mine_text)
-    assert words == re.sub(r"-?\d+\.?\d*(?:[eE][-+]?\d+)?", "#", theirs_text)
+    assert re.sub(NUMBER, "#", mine_text) == re.sub(NUMBER, "#", theirs_text)  # the same lines
     assert len(mine) == len(theirs)
     bad = [(i, a, b) for i, (a, b) in enumerate(zip(mine, theirs)) if not close(a, b, rtol)]
     assert not bad, f"printed numbers (index, ours, book's): {bad[:10]}"
