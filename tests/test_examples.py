@@ -58,6 +58,7 @@ KOREAN_EXPECTED = {  # a line unique to each example of README.ko.md: what it mu
     "class Square": ["[6.]"],
     "SoftmaxWithLoss()": ["1.4076 [-0.45498", "0.12236", "0.33262"],
     "check_gradients(net": ["every parameter passes"],
+    "MultiLayerNetExtend(20": ["5 True"],
 }
 
 

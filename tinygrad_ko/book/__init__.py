@@ -1,17 +1,19 @@
-"""책의 예제 코드를 import 줄만 바꿔서 tinygrad_ko로 실행하기 위한 호환 계층입니다.
+"""책의 예제 코드를 import 줄만 바꿔서 tinygrad_ko로 실행하기 위한 호환 모듈입니다.
 
-『밑바닥부터 시작하는 딥러닝』 예제 코드의 `common/` 모듈과 `dataset/mnist.py`에 있는 공개 이름을
-모두 같은 서명, 같은 기본값, 같은 속성 이름으로 내보냅니다. 바꾸는 규칙은 하나입니다.
+『밑바닥부터 시작하는 딥러닝』 예제 코드의 `common/` 모듈과 `dataset/mnist.py`에 있는 함수와
+클래스를 같은 이름, 같은 인수 이름과 기본값, 같은 속성 이름으로 제공합니다. import 줄은 다음처럼
+바꿉니다.
 
     from common.layers import Affine, Relu       ->  from tinygrad_ko.book import Affine, Relu
     from dataset.mnist import load_mnist         ->  from tinygrad_ko.book import load_mnist
     from two_layer_net import TwoLayerNet (5장)  ->  from tinygrad_ko.book.ch05 import TwoLayerNet
 
-책의 코드처럼 `np`도 내보내므로, `from common.optimizer import *`로 np를 얻는 스크립트도 그대로
-동작합니다. 여기에는 따로 구현한 것이 없습니다. 모든 계산은 tinygrad_ko 본체가 하고, 이
-계층은 서명과 자료형만 책에 맞춥니다. 신경망은 책처럼 float64로 계산하고, 손실 함수도 책처럼
-교차 엔트로피 오차에 delta(1e-7)를 더해 log(y + delta)로 구합니다. 가중치·미니배치·드롭아웃
-마스크는 책처럼 np.random에서 뽑으므로 np.random.seed로 결과를 재현할 수 있습니다.
+6장의 optimizer_compare_mnist.py는 np를 따로 import하지 않고 `from common.optimizer import *`로
+함께 가져오므로, 이 모듈도 np를 제공합니다. 이 모듈에는 따로 구현한 계산이 없습니다. 모든 계산은
+tinygrad_ko 본체가 하고, 이 모듈은 인수와 자료형만 책에 맞춥니다. 신경망은 책처럼 float64로
+계산하고, 교차 엔트로피 오차를 구할 때도 책처럼 y에 delta(1e-7)를 더해 log(y + delta)를
+계산합니다. 가중치 초깃값, 미니배치로 고를 데이터, 드롭아웃 마스크도 책처럼 np.random으로 무작위로
+만들므로, np.random.seed를 같게 주면 책의 코드와 같은 결과가 나옵니다.
 """
 
 from __future__ import annotations
@@ -51,8 +53,9 @@ __all__ = [
 
 
 class SoftmaxWithLoss(layers.SoftmaxWithLoss):
-    """Softmax-with-Loss 계층입니다. 손실은 책처럼 cross_entropy_error(softmax(x), t),
-    즉 log(y + 1e-7)로 구합니다. 역전파는 (y - t) / 배치 크기입니다."""
+    """Softmax-with-Loss 계층입니다. 손실은 책처럼 cross_entropy_error(softmax(x), t)로, 즉
+    log(y + 1e-7)을 써서 구합니다. 역전파 때는 (y - t)를 배치 크기로 나눈 값을 앞 계층에
+    전달합니다."""
 
     def __init__(self):
         super().__init__(delta=CROSS_ENTROPY_DELTA)
@@ -71,10 +74,11 @@ img_dim, img_size = (1, 28, 28), 784
 
 
 def load_mnist(normalize=True, flatten=True, one_hot_label=False):
-    """책의 load_mnist입니다. 반환하는 자료형도 책과 같습니다. 이미지는 normalize이면 0~1의
-    float32이고, 아니면 uint8입니다. 정답 레이블은 uint8이고, one_hot_label이면 float64
-    원-핫 배열입니다. 파일은 tinygrad_ko.datasets.load_mnist와 같은 곳(data_dir 없이:
-    $TINYGRAD_KO_DATA, 없으면 ~/.cache/tinygrad_ko/mnist)에서 찾고, 없으면 내려받습니다."""
+    """책의 load_mnist입니다. 돌려주는 배열의 자료형도 책과 같습니다. normalize=True이면
+    이미지는 0.0~1.0의 float32, False이면 0~255의 uint8입니다. 정답 레이블은 uint8이고,
+    one_hot_label=True이면 원-핫 인코딩된 float64 배열입니다. 파일은 환경 변수
+    TINYGRAD_KO_DATA가 가리키는 폴더에서, 이 변수가 없으면 ~/.cache/tinygrad_ko/mnist에서
+    찾고, 없으면 내려받습니다."""
     (x_train, t_train), (x_test, t_test) = datasets.load_mnist(normalize, flatten)
 
     def labels(t):
@@ -84,15 +88,15 @@ def load_mnist(normalize=True, flatten=True, one_hot_label=False):
 
 
 def init_mnist():
-    """MNIST 파일 네 개를 준비합니다. 없는 파일은 내려받고, 모든 파일을 검사합니다. 책과 달리
-    pickle 파일은 만들지 않습니다."""
+    """MNIST 파일 네 개를 준비합니다. 없는 파일은 내려받고, SHA-256 해시로 모든 파일이
+    손상되지 않았는지 검사합니다. 책의 init_mnist와 달리 mnist.pkl은 만들지 않습니다."""
     datasets.load_mnist()
 
 
 download_mnist = init_mnist
 
 
-# --- common/optimizer.py: 책의 서명 그대로(학습률이 첫 번째 인수) ------------------------------
+# --- common/optimizer.py: 책과 같은 인수 순서(학습률이 첫 번째 인수) ----------------------------
 
 
 class SGD(optim.SGD):
@@ -167,7 +171,7 @@ class MultiLayerNet(models.MultiLayerNet):
 
 class MultiLayerNetExtend(models.MultiLayerNet):
     """가중치 감소, 드롭아웃, 배치 정규화를 쓸 수 있는 완전연결 다층 신경망(확장판)입니다.
-    책의 인수 이름 dropout_ration을 그대로 받습니다."""
+    책의 코드에 있는 인수 이름 dropout_ration(ratio의 오타)을 그대로 씁니다."""
 
     loss_delta = CROSS_ENTROPY_DELTA
 
@@ -198,8 +202,8 @@ class MultiLayerNetExtend(models.MultiLayerNet):
 
 
 class Trainer(train.Trainer):
-    """신경망 훈련을 대신 해 주는 책의 Trainer입니다. 책의 코드에서 RMSprop 이름은
-    'rmsprpo'로 적혀 있으므로 그 철자도 받습니다."""
+    """신경망 훈련을 대신 해 주는 책의 Trainer입니다. 책의 Trainer 코드에는 RMSprop을 고르는
+    문자열이 'rmsprpo'로 잘못 적혀 있으므로, 이 철자도 받아 줍니다."""
 
     def __init__(
         self,

@@ -1,6 +1,7 @@
-"""4장의 모듈을 대신합니다. `from two_layer_net import TwoLayerNet`과
-`from gradient_2d import numerical_gradient`를 `from tinygrad_ko.book.ch04 import ...`로
-바꿉니다."""
+"""책의 ch04/ 폴더에 있는 two_layer_net.py와 gradient_2d.py를 대신하는 모듈입니다. 책의
+스크립트에서 `from two_layer_net import TwoLayerNet`과 `from gradient_2d import
+numerical_gradient`를 `from tinygrad_ko.book.ch04 import ...`로 바꾸면 됩니다. 이
+numerical_gradient는 gradient_2d.py의 것처럼 2차원 배열의 각 행(점)마다 기울기를 구합니다."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ __all__ = ["TwoLayerNet", "numerical_gradient"]
 
 
 class TwoLayerNet(models.TwoLayerNet):
-    """4장의 2층 신경망입니다(시그모이드, float64). 책처럼 predict는 소프트맥스를 거친 확률을
-    돌려줍니다. gradient는 오차역전파법으로, numerical_gradient는 수치 미분으로 구합니다."""
+    """4장의 2층 신경망입니다. 활성화 함수로 시그모이드 함수를 쓰고 float64로 계산합니다.
+    책처럼 predict는 소프트맥스 함수를 거친 확률을 돌려줍니다. gradient 메서드는 기울기를
+    오차역전파법으로, numerical_gradient 메서드는 수치 미분으로 구합니다."""
 
     loss_delta = CROSS_ENTROPY_DELTA  # 책의 cross_entropy_error처럼 log(y + 1e-7)
 

@@ -1,5 +1,7 @@
-"""5장의 모듈을 대신합니다. `from two_layer_net import TwoLayerNet`과
-`from layer_naive import *`를 `from tinygrad_ko.book.ch05 import ...`로 바꿉니다."""
+"""책의 ch05/ 폴더에 있는 two_layer_net.py와 layer_naive.py를 대신하는 모듈입니다. 책의
+스크립트에서 `from two_layer_net import TwoLayerNet`과 `from layer_naive import *`를
+`from tinygrad_ko.book.ch05 import ...`로 바꾸면 됩니다. MulLayer와 AddLayer는 tinygrad_ko의
+곱셈 노드와 덧셈 노드이며, 책처럼 숫자를 넣어 forward와 backward를 호출할 수 있습니다."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ __all__ = ["AddLayer", "MulLayer", "TwoLayerNet"]
 
 
 class TwoLayerNet(models.TwoLayerNet):
-    """5장의 2층 신경망입니다(ReLU, float64). Affine, Relu, Affine, SoftmaxWithLoss 계층으로
-    이루어지고, gradient는 오차역전파법으로 구합니다."""
+    """5장의 2층 신경망입니다. 활성화 함수로 ReLU 함수를 쓰고 float64로 계산합니다. Affine,
+    Relu, Affine, SoftmaxWithLoss 계층으로 이루어져 있으며, gradient 메서드는 기울기를
+    오차역전파법으로 구합니다."""
 
     loss_delta = CROSS_ENTROPY_DELTA  # 책의 SoftmaxWithLoss처럼 log(y + 1e-7)
 
