@@ -97,3 +97,10 @@ def test_the_books_optimizers_take_their_arguments_by_position():
     params = {"x": -7.0}
     ours.RMSprop(0.1, 0.9).update(params, {"x": 1.0})
     assert params["x"] == pytest.approx(-7.0 - 0.1 / (np.sqrt(0.1) + 1e-7), rel=1e-12)
+
+
+def test_the_books_trainer_takes_its_own_spelling_of_rmsprop():
+    net = ours.MultiLayerNet(4, [3], 2)
+    x, t = np.ones((10, 4)), np.zeros(10, dtype=int)
+    trainer = ours.Trainer(net, x, t, x, t, optimizer="rmsprpo", verbose=False)
+    assert type(trainer.optimizer).__name__ == "RMSprop" and trainer.optimizer.lr == 0.01

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -152,6 +153,8 @@ class Trainer:
     (every epoch, on the first evaluate_sample_num_per_epoch samples when given), printing the
     book's lines when verbose. It runs fit."""
 
+    optimizers = OPTIMIZERS  # by lowercase name
+
     def __init__(
         self,
         network,
@@ -162,15 +165,17 @@ class Trainer:
         epochs=20,
         mini_batch_size=100,
         optimizer="SGD",
-        optimizer_param=None,
+        optimizer_param=MappingProxyType({"lr": 0.01}),  # the book's default, read-only
         evaluate_sample_num_per_epoch=None,
         verbose=True,
     ):
         name = optimizer.lower()
-        if name not in OPTIMIZERS:
-            raise ValueError(f"Trainer: optimizer must be one of {list(OPTIMIZERS)}, got {name!r}")
+        if name not in self.optimizers:
+            raise ValueError(
+                f"Trainer: optimizer must be one of {list(self.optimizers)}, got {name!r}"
+            )
         parameters = network.parameters() if hasattr(network, "parameters") else None
-        self.optimizer = OPTIMIZERS[name](parameters, **(optimizer_param or {"lr": 0.01}))
+        self.optimizer = self.optimizers[name](parameters, **optimizer_param)
         self.network, self.verbose, self.epochs = network, verbose, epochs
         self.x_train, self.t_train, self.x_test, self.t_test = x_train, t_train, x_test, t_test
         self.batch_size = mini_batch_size

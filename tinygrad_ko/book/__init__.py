@@ -205,29 +205,4 @@ class Trainer(train.Trainer):
     """신경망 훈련을 대신 해 주는 책의 Trainer입니다. 책의 Trainer 코드에는 RMSprop을 고르는
     문자열이 'rmsprpo'로 잘못 적혀 있으므로, 이 철자도 받아 줍니다."""
 
-    def __init__(
-        self,
-        network,
-        x_train,
-        t_train,
-        x_test,
-        t_test,
-        epochs=20,
-        mini_batch_size=100,
-        optimizer="SGD",
-        optimizer_param={"lr": 0.01},  # noqa: B006  (the book's default; never changed)
-        evaluate_sample_num_per_epoch=None,
-        verbose=True,
-    ):
-        if optimizer.lower() == "rmsprpo":
-            optimizer = "rmsprop"
-        super().__init__(
-            network,
-            *(x_train, t_train, x_test, t_test),
-            epochs=epochs,
-            mini_batch_size=mini_batch_size,
-            optimizer=optimizer,
-            optimizer_param=optimizer_param,
-            evaluate_sample_num_per_epoch=evaluate_sample_num_per_epoch,
-            verbose=verbose,
-        )
+    optimizers = train.OPTIMIZERS | {"rmsprpo": optim.RMSprop}
