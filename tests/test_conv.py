@@ -1,4 +1,5 @@
-"""im2col and col2im (7.4.3): the book's matrices and images, by strided views."""
+"""Chapter 7's layers and their bookkeeping: im2col and col2im give the book's matrices and
+images by strided views; Convolution and Pooling the book's numbers, both ways."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,8 @@ from book import book_module
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinygrad_ko.conv import col2im, conv_output_size, im2col
+from tinygrad_ko import Tensor
+from tinygrad_ko.conv import Convolution, Pooling, col2im, conv_output_size, im2col
 from tinygrad_ko.testing.strategies import arrays
 
 
@@ -50,3 +52,83 @@ def test_im2col_keeps_the_dtype_and_copies_once():
     col = im2col(x, 2, 2, stride=2)
     assert col.dtype == np.float32 and col.shape == (8, 4) and not np.shares_memory(col, x)
     np.testing.assert_array_equal(col[0], [0, 1, 4, 5])  # the first window of the first image
+
+
+# --- the layers -------------------------------------------------------------------------------
+
+
+@st.composite
+def layer_case(draw):
+    """A Convolution (with weights) or a Pooling (pad 0: the book's pools padded inputs wrongly)
+    and images it tiles."""
+    x, fh, fw, stride, pad = draw(windows())
+    _, c, h, w = x.shape
+    if draw(st.booleans()):
+        filters = draw(st.integers(1, 3))
+        W, b = draw(arrays((filters, c, fh, fw))), draw(arrays(filters))
+        tiles = (h + 2 * pad - fh) % stride == (w + 2 * pad - fw) % stride == 0
+        return "Convolution", (W, b, stride if tiles else 1, pad), x
+    fh, fw = min(fh, h), min(fw, w)
+    tiles = (h - fh) % stride == (w - fw) % stride == 0
+    return "Pooling", (fh, fw, stride if tiles else 1, 0), x
+
+
+@pytest.mark.book
+@given(layer_case())
+def test_the_layers_give_the_books_numbers_and_the_same_both_ways(case):
+    name, args, x = case
+    theirs = getattr(book_module("common/layers.py"), name)(*args)
+    ours = {"Convolution": Convolution, "Pooling": Pooling}[name](*args)
+    out = ours.forward(x)
+    dout = np.random.default_rng(0).standard_normal(out.shape)
+    dx = ours.backward(dout.copy())
+    grads = [ours.dW, ours.db] if name == "Convolution" else []
+    # the book's numbers (its matrices are laid out otherwise in memory: BLAS may sum in
+    # another order, so the last bit may differ)
+    close = {"rtol": 1e-12, "atol": 1e-15}
+    np.testing.assert_allclose(out, theirs.forward(x), **close)
+    np.testing.assert_allclose(dx, theirs.backward(dout.copy()), **close)
+    for ours_grad, book_grad in zip(grads, (getattr(theirs, "dW", 0), getattr(theirs, "db", 0))):
+        np.testing.assert_allclose(ours_grad, book_grad, **close)
+    # the graph way: one node, the same numbers to the last bit
+    weights = [Tensor(a, requires_grad=True) for a in args[:2]] if name == "Convolution" else []
+    xt = Tensor(x, requires_grad=True)
+    y = type(ours)(*weights, *args[len(weights) :])(xt)
+    np.testing.assert_array_equal(y.data, out)
+    y.backward(dout)
+    np.testing.assert_array_equal(xt.grad, dx)
+    for tensor, grad in zip(weights, grads):
+        np.testing.assert_array_equal(tensor.grad, grad)
+
+
+def test_a_convolution_of_images_that_need_no_gradient_makes_no_dx():
+    x = Tensor(np.ones((2, 1, 5, 5), np.float32))  # the input images
+    W = Tensor(np.ones((3, 1, 2, 2), np.float32), requires_grad=True)
+    b = Tensor(np.zeros(3, np.float32), requires_grad=True)
+    out = Convolution(W, b)(x)
+    node = out._creator
+    assert node._input_grads(np.ones(out.shape, np.float32))[0] is None
+    out.sum().backward()
+    assert W.grad.dtype == np.float32 and np.all(W.grad == 2 * 4 * 4)
+
+
+@pytest.mark.parametrize(
+    ("make", "x_shape", "message"),
+    [
+        (lambda: Convolution(np.ones((4, 3, 3, 3)), np.zeros(4)), (2, 1, 8, 8),
+         r"x has 1 channels \(shape \(2, 1, 8, 8\)\), but the filters W \(4, 3, 3, 3\) expect 3"),
+        (lambda: Convolution(np.ones((4, 1, 9, 9)), np.zeros(4), pad=0), (2, 1, 8, 8),
+         r"Convolution: a 9x9 window does not fit images of 8x8 padded by 0"),
+        (lambda: Convolution(np.ones((4, 1, 3, 3)), np.zeros(4), stride=2), (2, 1, 8, 8),
+         r"Convolution: stride 2 does not tile images of 8x8 padded by 0 with 3x3 windows"),
+        (lambda: Pooling(2, 2), (2, 3, 7, 7), r"Pooling: stride 2 does not tile images of 7x7"),
+        (lambda: Pooling(2, 2), (2, 49), r"Pooling: x must be images \(N, C, H, W\), got shape"),
+        (lambda: Convolution(np.ones((4, 1, 3, 3)), np.zeros(5)), (2, 1, 8, 8),
+         r"Convolution: b has shape \(5,\); W \(4, 1, 3, 3\) needs \(4,\)"),
+    ],
+)  # fmt: skip
+def test_shapes_that_do_not_fit_are_named_both_ways(make, x_shape, message):
+    with pytest.raises(ValueError, match=message):
+        make().forward(np.ones(x_shape))
+    with pytest.raises(ValueError, match=message):
+        make()(Tensor(np.ones(x_shape)))

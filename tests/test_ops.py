@@ -12,7 +12,8 @@ from hypothesis import Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_ko import Function, Tensor, gradcheck, layers, normalization, ops
+from tinygrad_ko import Function, Tensor, conv, gradcheck, layers, normalization, ops
+from tinygrad_ko.conv import Convolution, Pooling
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.ops import unbroadcast
@@ -171,6 +172,52 @@ def dropout(draw, max_dims):
     )
 
 
+def window_geometry(draw):
+    """Images and windows a stride and a pad tile: ((h, w), (window_h, window_w), stride, pad)."""
+    stride, pad = draw(st.integers(1, 2)), draw(st.integers(0, 1))
+    windows = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    outs = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    sizes = tuple((out - 1) * stride + window - 2 * pad for out, window in zip(outs, windows))
+    if min(sizes) < 1:  # the padding alone would hold the window: no padding then
+        sizes, pad = tuple(size + 2 * pad for size in sizes), 0
+    return sizes, windows, stride, pad
+
+
+def np_windows(x, fh, fw, stride, pad):
+    """The windows of images x, (N, C, out_h, out_w, fh, fw), the plain way, for the references."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_h, out_w = (xp.shape[2] - fh) // stride + 1, (xp.shape[3] - fw) // stride + 1
+    return np.array([[[[xp[n, c, i * stride : i * stride + fh, j * stride : j * stride + fw]
+                        for j in range(out_w)] for i in range(out_h)]
+                      for c in range(x.shape[1])] for n in range(len(x))])  # fmt: skip
+
+
+@st.composite
+def convolution(draw):
+    n, c, filters = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    (h, w), (fh, fw), stride, pad = window_geometry(draw)
+    x, W, b = draw(arrays((n, c, h, w))), draw(arrays((filters, c, fh, fw))), draw(arrays(filters))
+
+    def ref(x, W, b):
+        windows = np_windows(x, fh, fw, stride, pad)
+        return np.einsum("ncijyx,fcyx->nfij", windows, W) + b[:, None, None]
+
+    return Example(lambda x, W, b: Convolution(W, b, stride, pad)(x), ref, (x, W, b))
+
+
+@st.composite
+def pooling(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    (h, w), (ph, pw), stride, pad = window_geometry(draw)
+    # distinct values away from the padding's 0: a maximum is never a tie
+    x = draw(arrays((n, c, h, w), GRID.filter(lambda v: v != 0), unique=True))
+    return Example(
+        lambda x: Pooling(ph, pw, stride, pad)(x),
+        lambda x: np_windows(x, ph, pw, stride, pad).max(axis=(4, 5)),
+        (x,),
+    )
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -214,6 +261,8 @@ def table(max_dims=3):
         "SoftmaxWithLoss": with_an_axis(softmax_with_loss()),
         "BatchNormalization": with_an_axis(batch_normalization()),
         "Dropout": dropout(max_dims),
+        "Convolution": with_an_axis(convolution()),
+        "Pooling": with_an_axis(pooling()),
     }
 
 
@@ -226,6 +275,8 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "Affine": lambda x: Affine(np.ones((1, 1)), np.zeros(1))(x),
     "SoftmaxWithLoss": lambda x: SoftmaxWithLoss()(x, np.array(0)),
     "BatchNormalization": lambda x: BatchNormalization(np.ones(1), np.zeros(1))(x),
+    "Convolution": lambda x: Convolution(np.ones((1, 1, 1, 1)), np.zeros(1))(x),
+    "Pooling": lambda x: Pooling(1, 1, stride=1)(x),
 }
 
 
@@ -284,7 +335,7 @@ def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
 def test_the_table_has_a_row_for_every_op_and_layer():
     defined = {
         cls
-        for module in (ops, layers, normalization)
+        for module in (ops, layers, normalization, conv)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }

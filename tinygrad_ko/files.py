@@ -94,14 +94,18 @@ def _unreadable(path, error, caller, name=None):
 
 def load_pickled_weights(path):
     """Read a pickle of NumPy arrays in plain containers, such as the book's sample_weight.pkl
-    (3.6.2), without letting it run code.
+    (3.6.2) and params.pkl (7.5), without letting it run code. path: a file's path, or a file
+    opened for reading in binary, as pickle.load takes it.
 
     A pickle can name any function to call while it loads; this reader allows only NumPy's own
     array-building ones, and the result must be numeric arrays, numbers and strings in dicts,
     lists and tuples. Anything else is refused with pickle.UnpicklingError, before it runs.
     """
+    opened = hasattr(path, "read")
+    if opened:
+        f, path = path, getattr(path, "name", "the file")
     try:
-        with open(path, "rb") as f:
+        with contextlib.nullcontext(f) if opened else open(path, "rb") as f:
             data = _ArraysOnly(f, encoding="latin1").load()  # latin1: Python 2 pickles too
     except pickle.UnpicklingError as error:
         raise pickle.UnpicklingError(f"load_pickled_weights: {path}: {error}") from None
