@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mnist_files import small_mnist, write
 
-from tinygrad_ko import cli
+from tinygrad_ko import cli, commands
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import MultiLayerNet, TwoLayerNet
 from tinygrad_ko.train import fit
@@ -75,7 +75,7 @@ def test_missing_data_is_reported_without_a_traceback(tmp_path, capsys):
 
 def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # as if not installed
-    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("trained anyway"))
+    monkeypatch.setattr(commands, "load_mnist", lambda **_: pytest.fail("trained anyway"))
     assert cli.main(["train", "--plot", "curves.png"]) == 1
     assert "pip install 'tinygrad_ko[plot]'" in capsys.readouterr().err
 
@@ -84,7 +84,7 @@ def test_plot_without_matplotlib_says_how_to_install_it_before_training(monkeypa
 def test_a_plot_suffix_matplotlib_cannot_write_is_refused_before_any_work(
     monkeypatch, capsys, tmp_path, command
 ):
-    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("worked anyway"))
+    monkeypatch.setattr(commands, "load_mnist", lambda **_: pytest.fail("worked anyway"))
     assert cli.main([command, "--plot", str(tmp_path / "curves.gif")]) == 1
     err = capsys.readouterr().err
     assert f"tinygrad-ko {command}: --plot {tmp_path / 'curves.gif'}: " in err
@@ -99,7 +99,7 @@ def test_the_options_reach_the_training(monkeypatch, tmp_path):
         seen.update(options, hidden=net.sizes[1], activation=net.activation)
         return fit(net, train, test, **options)
 
-    monkeypatch.setattr(cli, "fit", spy)
+    monkeypatch.setattr(commands, "fit", spy)
     argv = ["train", "--iters", "7", "--batch-size", "13", "--optimizer", "adam", "--lr", "0.002"]
     argv += ["--seed", "5", "--hidden-size", "9", "--activation", "relu"]
     assert cli.main(argv) == 0
@@ -113,7 +113,7 @@ def test_the_options_reach_the_training(monkeypatch, tmp_path):
 def test_an_unwritable_output_is_refused_before_loading_anything(
     flag, tmp_path, monkeypatch, capsys
 ):
-    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("loaded anyway"))
+    monkeypatch.setattr(commands, "load_mnist", lambda **_: pytest.fail("loaded anyway"))
     assert cli.main(["train", flag, str(tmp_path / "no" / "such" / "f.out")]) == 1
     err = capsys.readouterr().err
     assert f"{flag} {tmp_path}/no/such/f.out: the folder {tmp_path}/no/such does not exist" in err
@@ -132,7 +132,7 @@ def test_a_diverging_run_says_so_and_writes_strict_json(tmp_path, capsys):
 
 @mnist
 def test_bench_prints_the_sweep_and_writes_its_files(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(cli, "QUICK", {"hidden_sizes": (1, 2), "batch_sizes": (3,)})
+    monkeypatch.setattr(commands, "QUICK", {"hidden_sizes": (1, 2), "batch_sizes": (3,)})
     paths = [str(tmp_path / "b.json"), str(tmp_path / "b.png")]
     assert cli.main(["bench", "--json", paths[0], "--plot", paths[1]]) == 0
     out = capsys.readouterr().out
@@ -152,7 +152,7 @@ def test_numerical_training_warns_how_long_a_step_takes(capsys):
 
 
 @pytest.mark.parametrize(
-    "bad", [["--iters", "0"], ["--optimizer", "rmsprpo"], ["--seed", "-1"], ["--lr", "x"]]
+    "bad", [["--iters", "-1"], ["--optimizer", "rmsprpo"], ["--seed", "-1"], ["--lr", "x"]]
 )
 def test_bad_arguments_are_refused_by_argparse(bad):
     with pytest.raises(SystemExit) as exit_:
@@ -188,7 +188,7 @@ def fake_dot(tmp_path, script):
 
 
 def test_graph_without_graphviz_writes_dot_and_says_how_to_render(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    monkeypatch.setattr(commands.shutil, "which", lambda name: None)
     out = tmp_path / "graph.svg"
     assert cli.main(["graph", "--activation", "relu", "--out", str(out)]) == 0
     message = capsys.readouterr().out
@@ -207,7 +207,7 @@ def test_graph_renders_with_dot_when_it_is_installed(monkeypatch, tmp_path, caps
         "data = sys.stdin.read()\nsys.stdout.write(' '.join(sys.argv[1:]) + ' ' + str(len(data)))"
     )
     program = fake_dot(tmp_path, script)
-    monkeypatch.setattr(cli.shutil, "which", lambda name: program if name == "dot" else None)
+    monkeypatch.setattr(commands.shutil, "which", lambda name: program if name == "dot" else None)
     out = tmp_path / "graph.png"
     assert cli.main(["graph", "--hidden-size", "7", "--values", "--grads", "--out", str(out)]) == 0
     assert f"drew the graph to {out}" in capsys.readouterr().out
@@ -217,7 +217,7 @@ def test_graph_renders_with_dot_when_it_is_installed(monkeypatch, tmp_path, caps
 
 def test_graph_reports_a_failing_dot_and_leaves_no_file(monkeypatch, tmp_path, capsys):
     program = fake_dot(tmp_path, "sys.stderr.write('Error: syntax error in line 1'); sys.exit(1)")
-    monkeypatch.setattr(cli.shutil, "which", lambda name: program)
+    monkeypatch.setattr(commands.shutil, "which", lambda name: program)
     out = tmp_path / "graph.svg"
     assert cli.main(["graph", "--out", str(out)]) == 1
     assert "tinygrad-ko graph: dot failed: Error: syntax error" in capsys.readouterr().err
@@ -321,15 +321,17 @@ def test_the_chapter_6_network_trains_with_its_options(tmp_path, monkeypatch, ca
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["train", "--batchnorm"], "MultiLayerNet's: add --model mlp"),
-        (["train", "--hidden-sizes", "5,5"], "MultiLayerNet's: add --model mlp"),
-        (["gradcheck", "--model", "mlp", "--dropout", "0.5"], "--dropout: a new mask at every"),
+        (["train", "--batchnorm"], "--model twolayer takes --activation, --hidden-size, not"),
+        (["train", "--hidden-sizes", "5,5"], "not --hidden-sizes"),
+        (["train", "--model", "mlp", "--hidden-size", "5"], "not --hidden-size"),
+        (["graph", "--model", "convnet", "--activation", "relu", "--out", "g.dot"], "convnet"),
+        (["train", "--iters", "0"], "--iters 0 evaluates weights without training them"),
     ],
 )
 def test_options_that_do_not_fit_the_model_are_refused_before_any_work(
     argv, message, capsys, monkeypatch
 ):
-    monkeypatch.setattr(cli, "load_mnist", lambda **_: pytest.fail("worked anyway"))
+    monkeypatch.setattr(commands, "load_mnist", lambda **_: pytest.fail("worked anyway"))
     assert cli.main(argv) == 1
     assert message in capsys.readouterr().err
 

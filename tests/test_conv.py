@@ -47,6 +47,13 @@ def test_col2im_is_the_transpose_of_im2col(case):
     assert lhs == pytest.approx(np.sum(x * col2im(d, x.shape, fh, fw, stride, pad)), rel=1e-12)
 
 
+def test_a_window_larger_than_the_images_is_named_by_im2col():
+    with pytest.raises(
+        ValueError, match="im2col: a 5x5 window does not fit images of 3x3 padded by 0"
+    ):
+        im2col(np.ones((1, 1, 3, 3)), 5, 5)
+
+
 def test_im2col_keeps_the_dtype_and_copies_once():
     x = np.arange(2 * 1 * 4 * 4, dtype=np.float32).reshape(2, 1, 4, 4)
     col = im2col(x, 2, 2, stride=2)

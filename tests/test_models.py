@@ -15,7 +15,9 @@ from book import book_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tinygrad_ko.book as book_layer
 from tinygrad_ko import Tensor, check_gradients
+from tinygrad_ko.book import ch04, ch05
 from tinygrad_ko.models import MultiLayerNet, MultiLayerNetExtend, TwoLayerNet
 
 
@@ -517,3 +519,68 @@ def test_files_of_version_0_1_0_still_load(tmp_path):
 def test_bad_settings_of_a_multilayer_net_are_named(kwargs, error, message):
     with pytest.raises(error, match=message):
         MultiLayerNet(**({"input_size": 4, "hidden_size_list": [3], "output_size": 2} | kwargs))
+
+
+# --- fixes from review ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: book_layer.MultiLayerNetExtend(8, [5], 3, use_batchnorm=True, use_dropout=True),
+        lambda: book_layer.MultiLayerNet(8, [5], 3, weight_decay_lambda=0.1),
+        lambda: ch04.TwoLayerNet(8, 5, 3),
+        lambda: ch05.TwoLayerNet(8, 5, 3),
+    ],
+)
+def test_the_book_layers_networks_save_and_load_as_themselves(tmp_path, make):
+    net = make()
+    net.save(tmp_path / "net.npz")
+    again = type(net).load(tmp_path / "net.npz")
+    x = np.random.default_rng(0).random((4, 8))
+    assert type(again) is type(net) and again.dtype == np.float64
+    np.testing.assert_array_equal(again.predict(x), net.predict(x))
+    assert again.loss(x, np.array([0, 1, 2, 0])) == net.loss(x, np.array([0, 1, 2, 0]))
+
+
+def test_a_network_with_dropout_is_checked_in_evaluation_mode_not_silently_wrong():
+    rng = np.random.default_rng(3)
+    net = MultiLayerNet(6, [5, 4], 3, use_dropout=True, dtype=np.float64, seed=3)
+    x, t = rng.standard_normal((5, 6)), rng.integers(0, 3, 5)
+    with pytest.raises(ValueError, match="check it in evaluation mode \\(train_flg=False\\)"):
+        check_gradients(net, x, t)
+    assert check_gradients(net, x, t, train_flg=False).passed
+    assert check_gradients(net, x, t, train_flg=False, fast=True).passed
+
+
+def test_the_networks_mode_stays_out_of_its_layers():
+    net = MultiLayerNet(6, [5], 3, use_dropout=True, use_batchnorm=True, seed=0)
+    x, t = np.ones((4, 6), np.float32), np.zeros(4, dtype=int)
+    net.eval().forward(x, t)
+    net.predict(x)
+    assert all(layer.training for layer in net.layers if hasattr(layer, "training"))
+
+
+def test_sizes_given_as_numpy_integers_are_saved_as_numbers(tmp_path):
+    net = TwoLayerNet(np.int64(4), np.int32(3), np.int64(2), seed=0)
+    net.save(tmp_path / "net.npz")
+    assert TwoLayerNet.load(tmp_path / "net.npz").sizes == (4, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: TwoLayerNet(784, 0, 10), "TwoLayerNet: layer sizes must be positive integers"),
+        (lambda: MultiLayerNet(4, [3], 2, weight_decay_lambda=float("nan")), "a number >= 0"),
+        (lambda: MultiLayerNet(4, [3], 2, use_dropout=True, dropout_ratio="0.5"), "dropout_ratio"),
+        (lambda: MultiLayerNet(4, [3], 2, weight_init_std=None), "weight_init_std must be a"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_named_by_the_class_given(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_numpy_numbers_are_numbers():
+    net = MultiLayerNet(4, [3], 2, weight_decay_lambda=np.float32(0.1), weight_init_std=np.int64(1))
+    assert net.weight_decay_lambda == pytest.approx(0.1)

@@ -55,3 +55,5 @@ def test_smooth_curve_is_the_books():
     )
     with pytest.raises(ValueError, match="smooth_curve: x must be a 1-D curve of at least 11"):
         smooth_curve(losses[:5])
+    with pytest.raises(ValueError, match="smooth_curve: the window must be odd"):
+        smooth_curve(losses, window=10)

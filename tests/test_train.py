@@ -142,3 +142,23 @@ def test_the_trainer_takes_any_optimizer_by_name_and_refuses_others():
         assert len(trainer.train_loss_list) == 2 and len(trainer.test_acc_list) == 1
     with pytest.raises(ValueError, match=r"Trainer: optimizer must be one of \['sgd'"):
         Trainer(net, x, t, x, t, optimizer="rmsprpo")
+
+
+def test_fit_evaluates_every_whole_epoch_and_trains_the_books_own_networks():
+    np.random.seed(0)
+    book_net = book_module("common/multi_layer_net.py").MultiLayerNet(6, [5], 3)  # no parameters()
+    rng = np.random.default_rng(0)
+    x, t = rng.random((300, 6)), rng.integers(0, 3, 300)
+    history = fit(book_net, (x, t), (x, t), iters=100, batch_size=7, lr=0.1)  # epoch: 300 // 7
+    assert history.eval_iteration == [1, 43, 85, 100] and len(history.loss) == 100
+
+
+def test_the_trainer_with_no_epochs_only_reports_and_refuses_an_empty_sample(capsys):
+    net = MultiLayerNet(4, [3], 2, seed=0)
+    x, t = np.ones((10, 4)), np.zeros(10, dtype=int)
+    trainer = Trainer(net, x, t, x, t, epochs=0)
+    trainer.train()
+    out = capsys.readouterr().out
+    assert trainer.train_loss_list == [] and f"test acc:{net.accuracy(x, t)}" in out
+    with pytest.raises(ValueError, match="evaluate_sample_num_per_epoch must be at least 1"):
+        Trainer(net, x, t, x, t, evaluate_sample_num_per_epoch=0)

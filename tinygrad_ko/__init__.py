@@ -1,4 +1,4 @@
-"""tinygrad_ko: a small, fast and honest autograd framework on NumPy, for chapters 4 and 5 of
+"""tinygrad_ko: a small, fast and honest autograd framework on NumPy, for chapters 4 to 8 of
 "Deep Learning from Scratch" (밑바닥부터 시작하는 딥러닝)."""
 
 from tinygrad_ko import layers  # noqa: F401  (gives tensors their relu() and sigmoid())

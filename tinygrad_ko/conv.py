@@ -18,17 +18,13 @@ def conv_output_size(input_size, filter_size, stride=1, pad=0):
     return (input_size + 2 * pad - filter_size) / stride + 1
 
 
-def _out_size(size, filter_size, stride, pad):
-    return (size + 2 * pad - filter_size) // stride + 1
-
-
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Images (N, C, H, W) as a matrix with a row per output position of each image and a
     column per (channel, filter row, filter column): (N·out_h·out_w, C·filter_h·filter_w), in
     the book's order. The windows are a strided view of the (padded) images; the one copy is
     the matrix itself. The dtype is kept (the book's is always float64)."""
     n, _, h, w = input_data.shape
-    out_h, out_w = (_out_size(s, f, stride, pad) for s, f in ((h, filter_h), (w, filter_w)))
+    out_h, out_w = _out_sizes("im2col", (h, w), filter_h, filter_w, stride, pad)
     img = input_data
     if pad:
         img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
@@ -45,7 +41,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     book's order, so the sums are the book's to the last bit); np.add.at on overlapping
     windows, the loop-free alternative, measured 6 times slower."""
     n, c, h, w = input_shape
-    out_h, out_w = (_out_size(s, f, stride, pad) for s, f in ((h, filter_h), (w, filter_w)))
+    out_h, out_w = _out_sizes("col2im", (h, w), filter_h, filter_w, stride, pad)
     col = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
     img = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), col.dtype)
     for y in range(filter_h):
@@ -56,6 +52,18 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     return img[:, :, pad : h + pad, pad : w + pad]
 
 
+def _out_sizes(caller, size, filter_h, filter_w, stride, pad, detail=""):
+    """(out_h, out_w): how many windows fit along each axis (a stride that does not tile the
+    padded image leaves its last rows out, as the book's im2col does), or a clear error."""
+    h, w = size[0] + 2 * pad, size[1] + 2 * pad
+    if filter_h > h or filter_w > w:
+        raise ValueError(
+            f"{caller}: a {filter_h}x{filter_w} window does not fit images of {size[0]}x"
+            f"{size[1]} padded by {pad}{detail}"
+        )
+    return (h - filter_h) // stride + 1, (w - filter_w) // stride + 1
+
+
 def _windows(layer, x_shape, filter_h, filter_w, stride, pad):
     """(out_h, out_w) of filter windows over images of x_shape, or a clear error naming the
     layer and the shapes: a window larger than the padded image, or a stride that does not tile
@@ -64,18 +72,15 @@ def _windows(layer, x_shape, filter_h, filter_w, stride, pad):
     if len(x_shape) != 4:
         raise ValueError(f"{name}: x must be images (N, C, H, W), got shape {x_shape}")
     h, w = x_shape[2] + 2 * pad, x_shape[3] + 2 * pad
-    if filter_h > h or filter_w > w:
-        raise ValueError(
-            f"{name}: a {filter_h}x{filter_w} window does not fit images of {x_shape[2]}x"
-            f"{x_shape[3]} padded by {pad} (x shape {x_shape})"
-        )
+    detail = f" (x shape {x_shape})"
+    out = _out_sizes(name, x_shape[2:], filter_h, filter_w, stride, pad, detail)
     if (h - filter_h) % stride or (w - filter_w) % stride:
         raise ValueError(
             f"{name}: stride {stride} does not tile images of {x_shape[2]}x{x_shape[3]} padded "
             f"by {pad} with {filter_h}x{filter_w} windows ((size + 2·pad - window) / stride "
             "must be whole)"
         )
-    return (h - filter_h) // stride + 1, (w - filter_w) // stride + 1
+    return out
 
 
 class Convolution(Function):

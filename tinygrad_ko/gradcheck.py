@@ -305,7 +305,9 @@ class GradientReport(dict):
         return "\n".join(lines)
 
 
-def check_gradients(network, x, t, sample=None, seed=None, fast=False, rtol=None, atol=1e-8):
+def check_gradients(
+    network, x, t, sample=None, seed=None, fast=False, rtol=None, atol=1e-8, train_flg=None
+):
     """The book's gradient_check.py (5.7.3) in one call, for any object with `params`,
     `gradient(x, t)` (backprop) and `numerical_gradient(x, t)`, like the book's TwoLayerNet.
 
@@ -319,19 +321,22 @@ def check_gradients(network, x, t, sample=None, seed=None, fast=False, rtol=None
       network.float64_loss(x, t) when the network has it, else network.loss with float64
       params moved in place), each within atol + rtol·‖g‖: a fixed number of loss evaluations
       whatever the size.
+    train_flg, when given, is passed on to the network's gradient and numerical gradient:
+    train_flg=False checks a network with Dropout in evaluation mode.
     Returns a GradientReport; print it for the table.
     """
     if fast and sample is not None:
         raise ValueError("check_gradients: choose fast=True or sample=k, not both")
-    backprop = network.gradient(x, t)
+    mode = {} if train_flg is None else {"train_flg": train_flg}  # e.g. Dropout: evaluation
+    backprop = network.gradient(x, t, **mode)
     if fast:
-        backprop, numerical = _directional(network, x, t, backprop, seed)
+        backprop, numerical = _directional(network, x, t, backprop, seed, mode)
         compared = f"{PROJECTIONS} random directions per parameter"
     elif sample is None:
-        numerical = network.numerical_gradient(x, t)
+        numerical = network.numerical_gradient(x, t, **mode)
         compared = "every element"
     else:
-        numerical = network.numerical_gradient(x, t, sample=sample, seed=seed)
+        numerical = network.numerical_gradient(x, t, sample=sample, seed=seed, **mode)
         compared = f"{sample} random elements per parameter"
     rows, limits = {}, set()
     for key in network.params:
@@ -370,13 +375,13 @@ def check_gradients(network, x, t, sample=None, seed=None, fast=False, rtol=None
     return GradientReport(rows, compared, f"{atol:g} + rtol·{size_name}, rtol {rtols}")
 
 
-def _directional(network, x, t, backprop, seed):
+def _directional(network, x, t, backprop, seed, mode):
     """For each parameter p with backprop gradient g: g·v_b, and dL(p + s·v_b)/ds at 0 at each
     of the FAST_STEPS (an array of shape (steps, PROJECTIONS)), for PROJECTIONS random Gaussian
     directions v_b, by fourth-order central differences with every element of p moved at once
     and restored exactly afterwards."""
     if hasattr(network, "float64_loss"):
-        params, loss = network.float64_loss(x, t)
+        params, loss = network.float64_loss(x, t, **mode)
     else:
         params, loss = network.params, lambda: network.loss(x, t)
         odd = [f"{k} ({p.dtype})" for k, p in params.items() if p.dtype != np.float64]

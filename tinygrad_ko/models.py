@@ -5,6 +5,7 @@ BatchNormalization), with the interface of tinygrad_ko.network.Network."""
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 
 import numpy as np
@@ -50,11 +51,10 @@ class MultiLayerNet(Network):
             raise ValueError(
                 f"{name}: activation must be one of {list(ACTIVATIONS)}, got {activation!r}"
             )
-        if not isinstance(weight_decay_lambda, (int, float)) or weight_decay_lambda < 0:
-            raise ValueError(
-                f"{name}: weight_decay_lambda must be a number >= 0, got {weight_decay_lambda!r}"
-            )
-        self.sizes = _sizes(MultiLayerNet, input_size, hidden_size_list, output_size)
+        lam = weight_decay_lambda
+        if not isinstance(lam, numbers.Real) or not math.isfinite(lam) or lam < 0:
+            raise ValueError(f"{name}: weight_decay_lambda must be a number >= 0, got {lam!r}")
+        self.sizes = _sizes(type(self), input_size, hidden_size_list, output_size)
         # the book's attribute names
         self.input_size, *self.hidden_size_list, self.output_size = self.sizes
         self.hidden_layer_num = len(self.hidden_size_list)
@@ -91,14 +91,15 @@ class MultiLayerNet(Network):
                 shapes[f"gamma{i}"], shapes[f"beta{i}"] = (fan_out,), (fan_out,)
         return shapes
 
-    def options(self):
-        """The activation and what chapter 6 adds: batchnorm, dropout, weight decay."""
+    def summary(self):
+        """E.g. MultiLayerNet 784-100-10 (relu, batchnorm, dropout 0.5, weight decay 0.1)."""
         chosen = [self.activation, "batchnorm"] if self.use_batchnorm else [self.activation]
         if self.use_dropout:
             chosen.append(f"dropout {self.dropout_ratio:g}")
         if self.weight_decay_lambda:
             chosen.append(f"weight decay {self.weight_decay_lambda:g}")
-        return chosen
+        sizes = "-".join(map(str, self.sizes))
+        return f"{type(self).__name__} {sizes} ({', '.join(chosen)})"
 
     def build(self, p):
         """The layers over weights p (tensors for the graph, arrays for the book's way)."""
@@ -145,9 +146,9 @@ class TwoLayerNet(MultiLayerNet):
             seed=seed,
         )
         self.config = {
-            "input_size": input_size,
-            "hidden_size": hidden_size,
-            "output_size": output_size,
+            "input_size": self.sizes[0],
+            "hidden_size": self.sizes[1],
+            "output_size": self.sizes[2],
             "activation": activation,
         }
 
@@ -185,6 +186,11 @@ def _sizes(cls, input_size, hidden_size_list, output_size):
 
 def _scale(name, weight_init_std, fan_in):
     """The standard deviation of a layer's initial weights (6.2)."""
+    if not isinstance(weight_init_std, (str, numbers.Real)) or isinstance(weight_init_std, bool):
+        raise ValueError(
+            f"{name}: weight_init_std must be a number or one of {list(FAN_IN_SCALES)}, got "
+            f"{weight_init_std!r}"
+        )
     if isinstance(weight_init_std, str):
         if weight_init_std.lower() not in FAN_IN_SCALES:
             raise ValueError(

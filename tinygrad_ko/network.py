@@ -11,11 +11,15 @@ Dropout and BatchNormalization layers, save() and load() its weights in .npz.
 from __future__ import annotations
 
 import json
+import pickle
+import sys
+from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.files import atomic_write, read_arrays
+from tinygrad_ko.files import atomic_write, load_pickled_weights, read_arrays
 from tinygrad_ko.layers import SoftmaxWithLoss
+from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.numerical import numerical_gradient
 from tinygrad_ko.tensor import Tensor, no_grad
 
@@ -120,16 +124,10 @@ class Network:
         self.layers = self.build(self.tensors)
         self.last_layer = SoftmaxWithLoss(self.loss_delta)
         self.training = True
-        self.modal = [layer for layer in self.layers if hasattr(layer, "training")]
 
     def summary(self):
-        """The network in a line: its class, layer sizes and options."""
-        sizes, options = "-".join(map(str, self.sizes)), ", ".join(self.options())
-        return f"{type(self).__name__} {sizes} ({options})"
-
-    def options(self):
-        """What sets the network apart besides its sizes, in words (the activation, ...)."""
-        return []
+        """The network in a line (its class, sizes and options): what the commands print."""
+        return type(self).__name__
 
     def __repr__(self):
         count = sum(p.size for p in self.params.values())
@@ -152,12 +150,10 @@ class Network:
 
     def scores(self, x, training=None):
         """The scores before softmax, as a Tensor in the graph, in the network's mode unless
-        `training` says otherwise."""
+        `training` says otherwise (the layers' own mode is left as it is)."""
         mode = self.training if training is None else training
-        for layer in self.modal:
-            layer.training = mode
-        for layer in self.layers:
-            x = layer(x)
+        for layer in self.layers:  # Dropout and BatchNormalization are told the mode
+            x = layer(x, train_flg=mode) if hasattr(layer, "training") else layer(x)
         return x
 
     def forward(self, x, t, training=None):
@@ -208,42 +204,85 @@ class Network:
             hits += int(np.count_nonzero(self.predict(x[chunk]).argmax(axis=1) == labels[chunk]))
         return hits / n
 
-    def gradient(self, x, t):
-        """dL/dparams by backprop (5.7.2), in training mode as the book's: a dict of arrays."""
+    def gradient(self, x, t, train_flg=True):
+        """dL/dparams by backprop (5.7.2), in training mode as the book's (train_flg=False: in
+        evaluation mode): a dict of arrays."""
         for p in self.tensors.values():
             p.grad = None
-        self.forward(x, t, training=True).backward()
+        self.forward(x, t, training=train_flg).backward()
         return {k: p.grad for k, p in self.tensors.items()}
 
-    def numerical_gradient(self, x, t, sample=None, seed=None):
+    def numerical_gradient(self, x, t, sample=None, seed=None, train_flg=True):
         """dL/dparams by central differences (4.4.2), in float64 whatever the network's dtype,
-        on copies of the weights, in training mode as the book's. sample=k takes only k random
-        elements of each parameter (the others are masked), for a quick per-element check."""
-        params, loss = self.float64_loss(x, t)
+        on copies of the weights, in training mode as the book's unless train_flg=False.
+        sample=k takes only k random elements of each parameter (the others are masked), for a
+        quick per-element check."""
+        params, loss = self.float64_loss(x, t, train_flg)
         return {
             k: numerical_gradient(loss, p, sample=sample, seed=None if seed is None else seed + i)
             for i, (k, p) in enumerate(params.items())
         }
 
-    def float64_loss(self, x, t):
-        """Float64 copies of the weights, and the training loss on (x, t) as a function of them,
-        the book's way through layers of their own: what numerical_gradient evaluates twice per
-        weight."""
+    def float64_loss(self, x, t, train_flg=True):
+        """Float64 copies of the weights, and the loss on (x, t) as a function of them, the
+        book's way through layers of their own: what numerical_gradient evaluates twice per
+        weight. In training mode Dropout is refused: it would draw a new mask at every
+        evaluation, so no gradient could agree (check such a network with train_flg=False)."""
+        if train_flg and any(isinstance(layer, Dropout) for layer in self.layers):
+            raise ValueError(
+                f"{type(self).__name__}: numerical gradients in training mode of a network with "
+                "Dropout would differ at every evaluation of the loss (a new mask each time); "
+                "check it in evaluation mode (train_flg=False), where Dropout scales instead"
+            )
         params = {k: v.astype(np.float64) for k, v in self.params.items()}
         layers, last = self.build(params), SoftmaxWithLoss(self.loss_delta)
         x = np.asarray(x, dtype=np.float64)
+        for copy, own in zip(layers, self.layers):  # evaluation reads the running averages
+            if isinstance(copy, BatchNormalization):
+                copy.running_mean[...], copy.running_var[...] = own.running_mean, own.running_var
 
         def loss(_=None):
             h = x
             for layer in layers:
-                h = layer.forward(h)  # Dropout and BatchNormalization: training, by default
-            return last.forward(h, t) + (
-                self.weight_decay(params) if self.weight_decay_lambda else 0
-            )
+                modal = hasattr(layer, "training")
+                h = layer.forward(h, train_flg=train_flg) if modal else layer.forward(h)
+            decay = self.weight_decay(params) if self.weight_decay_lambda else 0
+            return last.forward(h, t) + decay
 
         return params, loss
 
+    def forget_seed(self):
+        """From now on, Dropout draws its masks from NumPy's global random state."""
+        self.rng = None
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = None
+
     # --- files ---------------------------------------------------------------------------------
+    def save_params(self, file_name="params.pkl"):
+        """The book's save_params (7.5): the weights as a pickle of a dict of arrays, which the
+        book's own load_params reads. Written atomically."""
+        with atomic_write(file_name) as f:
+            pickle.dump({k: np.array(v) for k, v in self.params.items()}, f)
+
+    def load_params(self, file_name="params.pkl"):
+        """The book's load_params: the weights from a pickle of a dict of arrays (the book's
+        params.pkl, or save_params'), read without running code (load_pickled_weights), every
+        name and shape checked. A relative name missing here is looked for beside the running
+        script, as the book's looks beside its module."""
+        path = Path(file_name)
+        script = getattr(sys.modules["__main__"], "__file__", None)
+        if not path.exists() and script and (Path(script).parent / path).exists():
+            path = Path(script).parent / path
+        weights = load_pickled_weights(path)
+        names = sorted(weights) if isinstance(weights, dict) else type(weights).__name__
+        if names != sorted(self.params):
+            raise ValueError(
+                f"{type(self).__name__}.load_params: {path} holds {names}; this network's "
+                f"weights are {list(self.params)}"
+            )
+        self.params.update(weights)
+
     def running(self):
         """BatchNormalization's running averages by name (running_mean1, running_var1, ...)."""
         return {
@@ -256,7 +295,7 @@ class Network:
     def save(self, path):
         """Write the weights, the running averages and the architecture (JSON in a 0-d string
         array `meta`) to .npz, atomically: an interrupted save leaves no half-written file."""
-        meta = {"model": type(self).__name__, "dtype": self.dtype.name, **self.config}
+        meta = {"model": self.core().__name__, "dtype": self.dtype.name, **self.config}
         with atomic_write(path) as f:
             np.savez(f, meta=np.array(json.dumps(meta)), **self.params, **self.running())
 
@@ -271,6 +310,12 @@ class Network:
             for kind in RUNNING
         }
         return shapes | running
+
+    @classmethod
+    def core(cls):
+        """The class of tinygrad_ko's own API this one is: tinygrad_ko.book's networks only
+        adapt its arguments, so files of either are the same."""
+        return next(c for c in cls.__mro__ if not c.__module__.startswith("tinygrad_ko.book"))
 
     @classmethod
     def upgrade_record(cls, meta):
@@ -296,10 +341,12 @@ class Network:
                     f"{caller}: array {name} in {path} is {array.dtype} {array.shape}, but the "
                     f"recorded architecture needs {dtype} {shapes[name]}"
                 )
-        try:
-            net = cls(**config, dtype=dtype, seed=0)  # seed: NumPy's global state is left alone
+        net = object.__new__(cls)  # built by the core class, for the book's classes too
+        try:  # seed: NumPy's global state is left alone
+            cls.core().__init__(net, **config, dtype=dtype, seed=0)
         except (TypeError, ValueError):  # an argument its constructor refuses
             raise _invalid_record(cls, path) from None
+        net.forget_seed()
         net.params.update({k: v for k, v in arrays.items() if k in net.params})
         for name, array in net.running().items():
             array[...] = arrays[name]
@@ -314,7 +361,7 @@ def _record(cls, path, array):
         meta = cls.upgrade_record(meta)
         config = {k: v for k, v in meta.items() if k not in ("model", "dtype")}
         dtype = np.dtype(meta["dtype"])
-        ok = meta.get("model") == cls.__name__ and dtype.kind == "f"
+        ok = meta.get("model") == cls.core().__name__ and dtype.kind == "f"
         ok = ok and bool(cls.param_shapes(**config))
     except (AttributeError, ValueError, KeyError, TypeError):
         ok = False
@@ -326,6 +373,6 @@ def _record(cls, path, array):
 def _invalid_record(cls, path):
     return ValueError(
         f"{cls.__name__}.load: {path} has no valid architecture record 'meta' (a 0-d string "
-        f"holding JSON: model {cls.__name__!r}, a float dtype and the arguments that rebuild "
-        "it, as save() writes them)"
+        f"holding JSON: model {cls.core().__name__!r}, a float dtype and the arguments that "
+        "rebuild it, as save() writes them)"
     )

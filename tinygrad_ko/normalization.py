@@ -9,6 +9,8 @@ train() and eval() set on all its layers, as PyTorch's do.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from tinygrad_ko.tensor import Function
@@ -33,7 +35,7 @@ class Dropout(Function):
     training = True
 
     def __init__(self, dropout_ratio=0.5, rng=None):
-        if not 0 <= dropout_ratio < 1:
+        if not isinstance(dropout_ratio, numbers.Real) or not 0 <= dropout_ratio < 1:
             raise ValueError(
                 f"Dropout: dropout_ratio is the fraction of units dropped, from 0 up to but not "
                 f"including 1; got {dropout_ratio!r}"

@@ -19,6 +19,8 @@ def smooth_curve(x, window=11):
     are: a moving average weighted by a Kaiser window (beta 2), the ends mirrored so the
     result has the input's length."""
     x = np.asarray(x, dtype=np.float64)
+    if window % 2 == 0 or window < 1:
+        raise ValueError(f"smooth_curve: the window must be odd, to center on each point: {window}")
     if x.ndim != 1 or len(x) < window:
         raise ValueError(
             f"smooth_curve: x must be a 1-D curve of at least {window} points, got shape {x.shape}"

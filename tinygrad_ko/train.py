@@ -62,16 +62,18 @@ def fit(
     evaluate_last=True,
     loss_after_update=False,
     callback=None,
+    epoch=None,
+    start=0,
 ):
     """Train net on train = (x, t) for `iters` mini-batches of `batch_size` drawn at random with
-    replacement, evaluating accuracy on train and test after iteration i + 1 whenever
-    i % (len(x) / batch_size) == 0 (once an epoch, as the book's scripts count it), and after
-    the last iteration. The defaults are the book's schedule: 10000 iterations of 100, SGD with
-    lr 0.1. Returns the History.
+    replacement, evaluating accuracy on train and test after iteration i + 1 where
+    i % epoch == 0 (epoch: len(x) // batch_size iterations unless given) and after the last.
+    The defaults are the book's schedule: 10000 iterations of 100, SGD with lr 0.1. Returns
+    the History.
 
-    - optimizer: a name in OPTIMIZERS (lr defaults to DEFAULT_LR, else the optimizer's own) or
-      an optimizer; one made on net.parameters() takes PyTorch's steps, one without parameters
-      the book's update(net.params, grads).
+    - optimizer: a name in OPTIMIZERS (lr defaults to DEFAULT_LR for it) or an optimizer; one
+      made on net.parameters() takes PyTorch's steps, one without parameters the book's
+      update(net.params, grads).
     - seed: the batches' generator, so the same seed gives the same run; None draws them with
       np.random.choice, as the book's scripts do.
     - numerical=True takes gradients by central differences (4.5, slow).
@@ -80,20 +82,22 @@ def fit(
     - loss_after_update=True records each batch's loss after its update, in evaluation mode,
       as the book's Trainer does (one more forward pass a step).
     - callback(history) runs after every iteration.
+    - epoch: the book's Trainer passes len(x) / batch_size, a float, as it counts; start,
+      the iterations done before, so a run continues a count (its train_step).
     """
     (x_train, t_train), (x_test, t_test) = train, test
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"fit: optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
         lr = DEFAULT_LR[optimizer] if lr is None else lr
-        params = None if numerical else net.parameters()
-        optimizer = OPTIMIZERS[optimizer](params, lr=lr)
+        graph = hasattr(net, "parameters") and not numerical
+        optimizer = OPTIMIZERS[optimizer](net.parameters() if graph else None, lr=lr)
     n = len(x_train)
     if n == 0 or batch_size < 1 or iters < 1:
         raise ValueError(
             f"fit: needs data, batch_size >= 1 and iters >= 1 (got {n}, {batch_size}, {iters})"
         )
-    epoch = max(n / batch_size, 1)
+    epoch = max(n // batch_size, 1) if epoch is None else epoch
     if seed is None:
         draw = np.random.choice  # the book's np.random.choice(train_size, batch_size)
     else:
@@ -109,14 +113,14 @@ def fit(
         for i in range(iters):
             batch = draw(n, batch_size)
             x, t = x_train[batch], t_train[batch]
-            loss = step(net, optimizer, x, t, numerical)
+            loss = step(net, optimizer, x, t, numerical, loss_after_update)
             history.loss.append(net.loss(x, t) if loss_after_update else loss)
-            if i % epoch == 0 or (evaluate_last and i == iters - 1):
-                start = time.perf_counter()
+            if (start + i) % epoch == 0 or (evaluate_last and i == iters - 1):
+                began = time.perf_counter()
                 history.eval_iteration.append(i + 1)
                 history.train_acc.append(net.accuracy(x_train[k], t_train[k]))
                 history.test_acc.append(net.accuracy(x_test[k], t_test[k]))
-                history.eval_seconds += time.perf_counter() - start
+                history.eval_seconds += time.perf_counter() - began
                 if progress:
                     bar.write(
                         f"epoch {i / epoch:5.2f}  iteration {i + 1:6d}  train acc "
@@ -129,7 +133,7 @@ def fit(
     return history
 
 
-def _graph_step(net, optimizer, x, t, numerical):
+def _graph_step(net, optimizer, x, t, numerical, loss_later):
     """PyTorch's step: the loss as a tensor, backward, the optimizer's step; the loss before."""
     optimizer.zero_grad()
     loss = net.forward(x, t)
@@ -138,9 +142,10 @@ def _graph_step(net, optimizer, x, t, numerical):
     return float(loss.data)
 
 
-def _book_step(net, optimizer, x, t, numerical):
-    """The book's step: a dict of gradients, then optimizer.update(net.params, grads)."""
-    loss = net.loss(x, t)
+def _book_step(net, optimizer, x, t, numerical, loss_later):
+    """The book's step: a dict of gradients, then optimizer.update(net.params, grads); the loss
+    before it, unless it will be taken after."""
+    loss = None if loss_later else net.loss(x, t)
     optimizer.update(net.params, (net.numerical_gradient if numerical else net.gradient)(x, t))
     return loss
 
@@ -169,6 +174,11 @@ class Trainer:
         evaluate_sample_num_per_epoch=None,
         verbose=True,
     ):
+        if evaluate_sample_num_per_epoch is not None and evaluate_sample_num_per_epoch < 1:
+            raise ValueError(
+                "Trainer: evaluate_sample_num_per_epoch must be at least 1 (or None for every "
+                f"sample), got {evaluate_sample_num_per_epoch!r}"
+            )
         name = optimizer.lower()
         if name not in self.optimizers:
             raise ValueError(
@@ -183,15 +193,29 @@ class Trainer:
         self.train_size = len(x_train)
         self.iter_per_epoch = max(self.train_size / mini_batch_size, 1)
         self.max_iter = int(epochs * self.iter_per_epoch)
+        self.current_iter = self.current_epoch = 0
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
 
     def train(self):
         """Train, then print the final test accuracy on the whole test set when verbose."""
+        if self.max_iter > 0:
+            self.fit(self.max_iter)
+        if self.verbose:
+            test_acc = self.network.accuracy(self.x_test, self.t_test)
+            print("=============== Final Test Accuracy ===============")
+            print("test acc:" + str(test_acc))
+
+    def train_step(self):
+        """One mini-batch, and the epoch's accuracies where it starts an epoch: the book's."""
+        self.fit(1)
+
+    def fit(self, iters):
+        """iters more mini-batches, continuing the count of those done."""
         history = fit(
             self.network,
             (self.x_train, self.t_train),
             (self.x_test, self.t_test),
-            iters=self.max_iter,
+            iters=iters,
             batch_size=self.batch_size,
             optimizer=self.optimizer,
             seed=None,
@@ -199,20 +223,20 @@ class Trainer:
             evaluate_last=False,
             loss_after_update=True,
             callback=self._report if self.verbose else None,
+            epoch=self.iter_per_epoch,
+            start=self.current_iter,
         )
+        self.current_iter += iters
+        self.current_epoch += len(history.train_acc)
         self.train_loss_list += history.loss
         self.train_acc_list += history.train_acc
         self.test_acc_list += history.test_acc
-        if self.verbose:
-            test_acc = self.network.accuracy(self.x_test, self.t_test)
-            print("=============== Final Test Accuracy ===============")
-            print("test acc:" + str(test_acc))
 
     def _report(self, history):
         """The book's lines: every batch's loss, and each epoch's accuracies."""
         print("train loss:" + str(history.loss[-1]))
         if history.eval_iteration and history.eval_iteration[-1] == len(history.loss):
             print(
-                f"=== epoch:{len(history.train_acc)}, train acc:{history.train_acc[-1]}, "
-                f"test acc:{history.test_acc[-1]} ==="
+                f"=== epoch:{self.current_epoch + len(history.train_acc)}, train acc:"
+                f"{history.train_acc[-1]}, test acc:{history.test_acc[-1]} ==="
             )

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import datasets, layers, models, optim, train
-from tinygrad_ko.conv import col2im, conv_output_size, im2col
+from tinygrad_ko import conv, datasets, layers, models, optim, train
+from tinygrad_ko.conv import conv_output_size
 from tinygrad_ko.datasets import shuffle_dataset
 from tinygrad_ko.functions import (
     CROSS_ENTROPY_DELTA,
@@ -59,6 +59,18 @@ class SoftmaxWithLoss(layers.SoftmaxWithLoss):
 
     def __init__(self):
         super().__init__(delta=CROSS_ENTROPY_DELTA)
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """책의 im2col입니다. 책처럼 float64 배열을 돌려줍니다."""
+    return conv.im2col(np.asarray(input_data, dtype=np.float64), filter_h, filter_w, stride, pad)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """책의 col2im입니다. 책처럼 float64 배열을 돌려줍니다."""
+    return conv.col2im(
+        np.asarray(col, dtype=np.float64), input_shape, filter_h, filter_w, stride, pad
+    )
 
 
 # --- dataset/mnist.py ------------------------------------------------------------------------

@@ -22,5 +22,10 @@ class TwoLayerNet(models.TwoLayerNet):
 
     loss_delta = CROSS_ENTROPY_DELTA  # 책의 SoftmaxWithLoss처럼 log(y + 1e-7)
 
+    @property
+    def lastLayer(self):
+        """5장의 코드가 부르는 이름으로 마지막 계층(SoftmaxWithLoss)을 돌려줍니다."""
+        return self.last_layer
+
     def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
         super().__init__(input_size, hidden_size, output_size, weight_init_std, "relu", np.float64)
