@@ -53,7 +53,7 @@ def make_copies(root, chapters, shrink, mnist_folder):
     pickle made) and ours (the chapters only, import lines rewritten). shrink maps a script to
     (old, new) substitutions made in both. Returns (book folder, our folder)."""
     book, ours = root / "book", root / "ours"
-    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("*.pkl", "__pycache__"))
+    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("__pycache__"))
     for data in Path(mnist_folder).glob("*.gz"):
         (book / "dataset" / data.name).symlink_to(data)
     # the book's loader makes its pickle (printing as it goes) the first time: now, not in a run
@@ -65,6 +65,8 @@ def make_copies(root, chapters, shrink, mnist_folder):
         for script in (BOOK / chapter).glob("*.py"):
             text = import_rule(script.read_text(encoding="utf-8"), chapter, own)
             (ours / chapter / script.name).write_text(text, encoding="utf-8")
+        for weights in (BOOK / chapter).glob("*.pkl"):  # the chapter's weights, as a reader has
+            shutil.copy(weights, ours / chapter / weights.name)
     for name, changes in shrink.items():
         for copy in (book, ours):
             path = copy / name

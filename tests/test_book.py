@@ -17,8 +17,6 @@ OMITTED = {  # names of the book's modules that tinygrad_ko.book leaves out, and
     "url_base": "the book's download address, which no longer serves the files",
     "dataset_dir": "where the book keeps its pickle cache; see tinygrad_ko.datasets.mnist_dir",
     "save_file": "the book's pickle cache of MNIST; tinygrad_ko reads the .gz files themselves",
-    "Convolution": "chapter 7, the next issue",
-    "Pooling": "chapter 7, the next issue",
 }
 
 

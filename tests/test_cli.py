@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from book import BOOK
 from mnist_files import small_mnist, write
 
 from tinygrad_ko import cli, commands
@@ -349,3 +350,29 @@ def test_gradcheck_passes_the_chapter_6_network(capsys):
     out = capsys.readouterr().out
     assert "MultiLayerNet 784-4-3-10 (relu, batchnorm, weight decay 0.1), float64" in out
     assert "gamma1" in out and "every parameter passes" in out
+
+
+def test_the_convnet_trains_on_images_with_adam_by_default(tmp_path, monkeypatch, capsys):
+    files, _, _ = small_mnist(np.random.default_rng(0), train=40, test=20)
+    write(tmp_path, files, monkeypatch)
+    argv = ["train", "--data-dir", str(tmp_path), "--model", "convnet", "--hidden-size", "8"]
+    assert cli.main([*argv, "--iters", "4", "--batch-size", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "SimpleConvNet 1x28x28 (conv 30x5² - pool - 8 - 10); 4 iterations of 10, adam lr " in out
+    assert "final test accuracy" in out
+
+
+@mnist
+def test_the_books_deep_convnet_weights_are_evaluated_with_load(capsys):
+    weights = BOOK / "ch08" / "deep_convnet_params.pkl"
+    assert cli.main(["train", "--model", "deepconvnet", "--load", str(weights)]) == 0
+    assert "test accuracy 99.35%" in capsys.readouterr().out
+
+
+@mnist
+def test_gradcheck_checks_every_parameter_of_the_convnet_on_a_few_images(capsys):
+    assert cli.main(["gradcheck", "--model", "convnet", "--hidden-size", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "SimpleConvNet 1x28x28 (conv 30x5² - pool - 5 - 10), float64" in out
+    assert "22 random directions per parameter" in out and "every parameter passes" in out
+    assert all(f"\n{name} " in out for name in ("W1", "b1", "W2", "b2", "W3", "b3"))

@@ -105,7 +105,7 @@ def parser():
         help="check backprop against numerical gradients on MNIST (the book's gradient_check.py)",
         description="The book's gradient_check.py (5.7.3): a network in float64 on the first "
         "training images, backprop against central differences, a line per parameter; every "
-        "element for the fully connected networks, 10 random ones of each parameter for the "
+        "element for the fully connected networks, random directions (--fast) for the "
         "convolutional ones. Exit status 1 when a parameter fails.",
     )
     network_options(add)

@@ -108,7 +108,8 @@ def softmax_loss(x, t):
 
 def as_batch(op, y, t):
     """Scores y as a (batch, classes) float array, with targets t that are either one-hot rows of
-    the same shape or integer labels in 0..classes-1 (a 1-D y is a batch of one); else an error."""
+    the same shape or integer labels in 0..classes-1, in a row or a column (the book's ch07
+    gradient_check.py passes [[1]]; a 1-D y is a batch of one); else an error."""
     y, t = np.asarray(y), np.asarray(t)
     labels = y.ndim == 2 and t.dtype.kind in "iu" and t.shape == (len(y),)
     if labels and len(y) and y.dtype.kind == "f":
@@ -126,6 +127,8 @@ def as_batch(op, y, t):
         raise ValueError(f"{op}: scores of shape {y.shape} have no classes to choose from")
     if t.ndim in (1, 2) and len(t) != n:
         raise ValueError(f"{op}: the batch sizes differ: {n} scores, {len(t)} targets")
+    if t.shape == (n, 1) != y.shape and t.dtype.kind in "iu":  # a column of labels
+        t = t[:, 0]
     if t.shape == y.shape:
         return y, _distributions(op, t)
     if t.shape != (n,):

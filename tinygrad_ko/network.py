@@ -184,11 +184,14 @@ class Network:
         with no_grad():
             return float(self.forward(x, t, train_flg).data)
 
-    def accuracy(self, x, t, batch_size=EVAL_CHUNK):
+    eval_batch_size = EVAL_CHUNK
+
+    def accuracy(self, x, t, batch_size=None):
         """Fraction of samples whose top score is the label (t: labels or one-hot rows), in
-        evaluation mode. Scored batch_size rows at a time: the same hits as one predict over the
-        whole set, without 60000-row temporaries that the allocator hands back to the system
-        and page-faults in again at every evaluation."""
+        evaluation mode. Scored batch_size rows at a time (the network's eval_batch_size unless
+        given): the same hits as one predict over the whole set, without 60000-row temporaries
+        that the allocator hands back to the system and page-faults in again at every
+        evaluation."""
         x, t = np.asarray(x), np.asarray(t)
         labels = t.argmax(axis=1) if t.ndim == 2 else t
         n = x.shape[0] if x.ndim else 0
@@ -198,7 +201,7 @@ class Network:
                 f"shape {t.shape}; it needs one label or one-hot row per sample, and at least "
                 "one sample"
             )
-        hits = 0
+        hits, batch_size = 0, batch_size or self.eval_batch_size
         for start in range(0, n, batch_size):
             chunk = slice(start, start + batch_size)
             hits += int(np.count_nonzero(self.predict(x[chunk]).argmax(axis=1) == labels[chunk]))
@@ -281,6 +284,12 @@ class Network:
                 f"{type(self).__name__}.load_params: {path} holds {names}; this network's "
                 f"weights are {list(self.params)}"
             )
+        for name, array in weights.items():
+            if np.shape(array) != self.params[name].shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_params: {name} in {path} has shape "
+                    f"{np.shape(array)}, this network's {self.params[name].shape}"
+                )
         self.params.update(weights)
 
     def running(self):

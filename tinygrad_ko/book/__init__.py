@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_ko import conv, datasets, layers, models, optim, train
-from tinygrad_ko.conv import conv_output_size
+from tinygrad_ko.conv import Convolution, Pooling, conv_output_size
 from tinygrad_ko.datasets import shuffle_dataset
 from tinygrad_ko.functions import (
     CROSS_ENTROPY_DELTA,
@@ -42,13 +42,49 @@ from tinygrad_ko.numerical import numerical_gradient, numerical_gradient_2d
 from tinygrad_ko.plot import smooth_curve
 
 __all__ = [
-    "SGD", "AdaGrad", "Adam", "Affine", "BatchNormalization", "Dropout", "Momentum",
-    "MultiLayerNet", "MultiLayerNetExtend", "Nesterov", "RMSprop", "Relu", "Sigmoid",
-    "SoftmaxWithLoss", "Trainer", "col2im", "conv_output_size", "cross_entropy_error",
-    "download_mnist", "identity_function", "im2col", "img_dim", "img_size", "init_mnist",
-    "key_file", "load_mnist", "mean_squared_error", "np", "numerical_gradient",
-    "numerical_gradient_2d", "relu", "relu_grad", "shuffle_dataset", "sigmoid", "sigmoid_grad",
-    "smooth_curve", "softmax", "softmax_loss", "step_function", "test_num", "train_num",
+    "SGD",
+    "AdaGrad",
+    "Adam",
+    "Affine",
+    "BatchNormalization",
+    "Convolution",
+    "Dropout",
+    "Momentum",
+    "MultiLayerNet",
+    "MultiLayerNetExtend",
+    "Nesterov",
+    "Pooling",
+    "RMSprop",
+    "Relu",
+    "Sigmoid",
+    "SoftmaxWithLoss",
+    "Trainer",
+    "col2im",
+    "conv_output_size",
+    "cross_entropy_error",
+    "download_mnist",
+    "identity_function",
+    "im2col",
+    "img_dim",
+    "img_size",
+    "init_mnist",
+    "key_file",
+    "load_mnist",
+    "mean_squared_error",
+    "np",
+    "numerical_gradient",
+    "numerical_gradient_2d",
+    "relu",
+    "relu_grad",
+    "shuffle_dataset",
+    "sigmoid",
+    "sigmoid_grad",
+    "smooth_curve",
+    "softmax",
+    "softmax_loss",
+    "step_function",
+    "test_num",
+    "train_num",
 ]  # fmt: skip
 
 
