@@ -20,18 +20,21 @@ def conv_output_size(input_size, filter_size, stride=1, pad=0):
 
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Images (N, C, H, W) as a matrix with a row per output position of each image and a
-    column per (channel, filter row, filter column): (N·out_h·out_w, C·filter_h·filter_w), in
-    the book's order. The windows are a strided view of the (padded) images; the one copy is
-    the matrix itself. The dtype is kept (the book's is always float64)."""
-    n, _, h, w = input_data.shape
+    column per (channel, filter row, filter column): (N·out_h·out_w, C·filter_h·filter_w), the
+    book's matrix. The windows are a strided view of the (padded) images; the one copy is the
+    matrix, written column by column (its transpose is contiguous: each column is a run of
+    image rows, which copies 4 times faster than rows of filter_w numbers). The dtype is kept
+    (the book's is always float64)."""
+    n, c, h, w = input_data.shape
     out_h, out_w = _out_sizes("im2col", (h, w), filter_h, filter_w, stride, pad)
     img = input_data
     if pad:
         img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
     windows = sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
     windows = windows[:, :, : stride * out_h : stride, : stride * out_w : stride]
-    # (N, C, out_h, out_w, fh, fw) -> (N, out_h, out_w, C, fh, fw), one row per position
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * out_h * out_w, -1)
+    # (N, C, out_h, out_w, fh, fw) -> (C, fh, fw, N, out_h, out_w): a column per window place
+    col_t = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+    return col_t.reshape(c * filter_h * filter_w, n * out_h * out_w).T
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
@@ -39,17 +42,19 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     image position it was taken from, so overlapping windows sum (N, C, H, W). One strided
     slice of the whole batch is added per filter offset (filter_h·filter_w of them, in the
     book's order, so the sums are the book's to the last bit); np.add.at on overlapping
-    windows, the loop-free alternative, measured 6 times slower."""
+    windows, the loop-free alternative, measured 6 times slower. Laid out as im2col's matrix
+    (columns contiguous), col is read without a copy, and the images come back channels
+    first in memory (a (C, N, H, W) array seen as (N, C, H, W)), as Convolution puts out."""
     n, c, h, w = input_shape
     out_h, out_w = _out_sizes("col2im", (h, w), filter_h, filter_w, stride, pad)
-    col = col.reshape(n, out_h, out_w, c, filter_h, filter_w).transpose(0, 3, 4, 5, 1, 2)
-    img = np.zeros((n, c, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), col.dtype)
+    col = col.T.reshape(c, filter_h, filter_w, n, out_h, out_w)
+    img = np.zeros((c, n, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), col.dtype)
     for y in range(filter_h):
         for x in range(filter_w):
             img[:, :, y : y + stride * out_h : stride, x : x + stride * out_w : stride] += col[
-                :, :, y, x
+                :, y, x
             ]
-    return img[:, :, pad : h + pad, pad : w + pad]
+    return img[:, :, pad : h + pad, pad : w + pad].transpose(1, 0, 2, 3)
 
 
 def _out_sizes(caller, size, filter_h, filter_w, stride, pad, detail=""):
@@ -86,7 +91,11 @@ def _windows(layer, x_shape, filter_h, filter_w, stride, pad):
 class Convolution(Function):
     """Convolution layer (7.4.3): each filter's dot product with every window of the images,
     plus its bias, as one matrix product of im2col(x) with the filters (FN, C, FH, FW).
-    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W); no dx for the input images."""
+    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W); no dx for the input images.
+
+    The products are taken transposed (filters × windows), so the output comes out a filter at
+    a time: (FN, N, OH, OW) in memory, seen as the book's (N, FN, OH, OW). The layers after it
+    keep that layout, and backward reads the gradient that comes back without a copy."""
 
     param_names = ("W", "b")
 
@@ -115,48 +124,57 @@ class Convolution(Function):
         col = im2col(x, fh, fw, self.stride, self.pad)
         self.x_shape, self.col_W = x.shape, W.reshape(filters, -1).T
         self.col = col if self.needs_grad(1) else None  # only dW needs the windows again
-        out = np.dot(col, self.col_W)
-        out += b
+        out = np.dot(self.col_W.T, col.T)  # (FN, N·OH·OW)
+        out += np.reshape(b, (-1, 1))
         self.out_shape = (len(x), filters, out_h, out_w)
-        # rows are (image, position): the channels end up last in memory, a view puts them 2nd
-        return out.reshape(len(x), out_h, out_w, filters).transpose(0, 3, 1, 2)
+        return out.reshape(filters, len(x), out_h, out_w).transpose(1, 0, 2, 3)
 
     def backward(self, dout):
         dout = self.book_dout(dout)
         filters, _, fh, fw = self.W.shape
-        dout = dout.transpose(0, 2, 3, 1).reshape(-1, filters)  # a view of what forward made
-        self.db = dout.sum(axis=0) if self.needs_grad(2) else None
-        self.dW = np.dot(self.col.T, dout).T.reshape(self.W.shape) if self.needs_grad(1) else None
+        dout = dout.transpose(1, 0, 2, 3).reshape(filters, -1)  # (FN, N·OH·OW), as forward's
+        self.db = dout.sum(axis=1) if self.needs_grad(2) else None
+        self.dW = np.dot(dout, self.col).reshape(self.W.shape) if self.needs_grad(1) else None
         if np.ndim(self.b) == 0 and self.db is not None:  # a scalar bias, as apply_filter.py's
             self.db = self.db.sum()
         if not self.needs_grad(0):
             return None  # the input images: no col2im at all
-        return col2im(np.dot(dout, self.col_W.T), self.x_shape, fh, fw, self.stride, self.pad)
+        dcol = np.dot(self.col_W, dout).T  # the book's dout·Wᵀ, laid out as im2col's
+        return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)
 
 
 class Pooling(Function):
     """Max pooling layer (7.5): the maximum of each pool_h x pool_w window; the gradient goes to
     that maximum (the first of equal ones, as the book's argmax). Windows that tile the images
-    without overlap or padding, as 2x2 with stride 2, are read by reshaping: no copy of x."""
+    (2x2 with stride 2) are compared as pool_h·pool_w strided views of x, one per place in the
+    window, so nothing the size of x is copied; overlapping or padded ones through im2col. The
+    output and dx keep Convolution's layout (channels first in memory)."""
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
         self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
+
+    def offsets(self):
+        """The places in a window: (row, column) pairs, in the book's (row-major) order."""
+        return [(i, j) for i in range(self.pool_h) for j in range(self.pool_w)]
 
     def forward(self, x):
         x = self.book_input("x", x)
         ph, pw = self.pool_h, self.pool_w
         out_h, out_w = _windows(self, x.shape, ph, pw, self.stride, self.pad)
         n, c = x.shape[:2]
-        self.x_shape = x.shape
-        self.out_shape = (n, c, out_h, out_w)
-        if self.pad == 0 and self.stride == ph == pw:  # tiles: (N, C, out_h, ph, out_w, pw)
-            windows = x.reshape(n, c, out_h, ph, out_w, pw).transpose(0, 1, 2, 4, 3, 5)
-            windows = windows.reshape(n, c, out_h, out_w, ph * pw)
-        else:  # overlapping or padded windows, the book's way: (N, out_h, out_w, C, ph·pw)
-            windows = im2col(x, ph, pw, self.stride, self.pad).reshape(n, out_h, out_w, c, -1)
-            windows = windows.transpose(0, 3, 1, 2, 4)
-        self.argmax = windows.argmax(axis=-1)[..., None]
-        return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+        self.x_shape, self.out_shape = x.shape, (n, c, out_h, out_w)
+        self.tiles = self.pad == 0 and self.stride == ph == pw
+        if not self.tiles:  # im2col's columns: (C, ph·pw, N, out_h, out_w)
+            windows = im2col(x, ph, pw, self.stride, self.pad).T.reshape(c, ph * pw, n, out_h, -1)
+            self.argmax = windows.argmax(axis=1)[:, None]
+            return np.take_along_axis(windows, self.argmax, axis=1)[:, 0].transpose(1, 0, 2, 3)
+        pooled = np.copy(x[:, :, ::ph, ::pw])  # keeps x's memory order
+        self.argmax = np.zeros(pooled.shape, np.int8)
+        for k, (i, j) in enumerate(self.offsets()[1:], 1):  # a later place wins if greater:
+            place = x[:, :, i::ph, j::pw]  # argmax = k where it is (all before k are < k)
+            np.maximum(self.argmax, (place > pooled) * np.int8(k), out=self.argmax)
+            np.maximum(pooled, place, out=pooled)
+        return pooled
 
     def backward(self, dout):
         dout = self.book_dout(dout)
@@ -164,10 +182,13 @@ class Pooling(Function):
             return None
         n, c, out_h, out_w = self.out_shape
         ph, pw = self.pool_h, self.pool_w
-        dwindows = np.zeros((n, c, out_h, out_w, ph * pw), dout.dtype)
-        np.put_along_axis(dwindows, self.argmax, dout[..., None], axis=-1)
-        if self.pad == 0 and self.stride == ph == pw:
-            dx = dwindows.reshape(n, c, out_h, out_w, ph, pw).transpose(0, 1, 2, 4, 3, 5)
-            return dx.reshape(self.x_shape)
-        dcol = dwindows.transpose(0, 2, 3, 1, 4).reshape(n * out_h * out_w, -1)
-        return col2im(dcol, self.x_shape, ph, pw, self.stride, self.pad)
+        if not self.tiles:
+            dwindows = np.zeros((c, ph * pw, n, out_h, out_w), dout.dtype)
+            np.put_along_axis(dwindows, self.argmax, dout.transpose(1, 0, 2, 3)[:, None], axis=1)
+            dcol = dwindows.reshape(c * ph * pw, -1).T
+            return col2im(dcol, self.x_shape, ph, pw, self.stride, self.pad)
+        # channels first in memory, as Convolution's output: its backward reads it as it is
+        dx = np.empty((c, n, *self.x_shape[2:]), dout.dtype).transpose(1, 0, 2, 3)
+        for k, (i, j) in enumerate(self.offsets()):  # the tiles cover dx: each place once
+            np.multiply(dout, self.argmax == k, out=dx[:, :, i::ph, j::pw])
+        return dx

@@ -1,0 +1,121 @@
+"""The floor for chapter 7: the book's SimpleConvNet (conv 30x5x5 - relu - pool 2x2 - affine 100 -
+relu - affine 10) trained with Adam as one hand-fused NumPy step: float32, label indices, the
+feature maps kept a channel at a time in memory (filters × windows, so the im2col copy runs
+along image rows and the bias and its gradient along whole channels), the ReLU in place, no
+gradient for the images, no graph, no checks. tinygrad_ko's SimpleConvNet is measured against it in the same run
+(benchmarks/convnet_speed.py)."""
+
+import math
+import time
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def init(seed=0, std=0.01, dtype=np.float32):
+    """The same starting weights as SimpleConvNet(seed=seed)."""
+    rng = np.random.default_rng(seed)
+    shapes = {"W1": (30, 1, 5, 5), "W2": (4320, 100), "W3": (100, 10)}
+    p = {}
+    for i, (name, shape) in enumerate(shapes.items(), 1):
+        p[name] = (std * rng.standard_normal(shape)).astype(dtype)
+        p[f"b{i}"] = np.zeros(shape[0] if name == "W1" else shape[1], dtype)
+    return p
+
+
+def forward(p, x):
+    """The scores, and what the backward pass needs."""
+    n = len(x)
+    windows = sliding_window_view(x[:, 0], (5, 5), axis=(1, 2))  # (N, 24, 24, 5, 5)
+    col_t = np.ascontiguousarray(windows.transpose(3, 4, 0, 1, 2)).reshape(25, n * 576)
+    conv = p["W1"].reshape(30, 25) @ col_t  # (channel, image·position)
+    conv += p["b1"][:, None]
+    np.maximum(conv, 0, out=conv)
+    maps = conv.reshape(30, n, 24, 24)
+    corners = [maps[:, :, i::2, j::2] for i in (0, 1) for j in (0, 1)]  # 2x2 pooling: 4 views
+    pooled = corners[0].copy()
+    arg = np.zeros(pooled.shape, np.int8)
+    for k, corner in enumerate(corners[1:], 1):  # the first maximum wins ties, as argmax
+        np.maximum(arg, (corner > pooled) * np.int8(k), out=arg)
+        np.maximum(pooled, corner, out=pooled)
+    flat = pooled.transpose(1, 0, 2, 3).reshape(n, 4320)  # W2 reads (channel, row, column)
+    h = flat @ p["W2"]
+    h += p["b2"]
+    np.maximum(h, 0, out=h)
+    scores = h @ p["W3"]
+    scores += p["b3"]
+    return scores, (col_t, conv, arg, flat, h)
+
+
+def gradient(p, x, t):
+    """(loss, {name: gradient}) of the mean cross-entropy, forward and backward fused."""
+    n, rows = len(x), np.arange(len(x))
+    s, (col_t, conv, arg, flat, h) = forward(p, x)
+    s -= s.max(axis=1, keepdims=True)
+    picked = s[rows, t]
+    np.exp(s, out=s)
+    total = s.sum(axis=1, keepdims=True)
+    s /= total
+    loss = (np.log(total).sum() - picked.sum()) / n
+    s[rows, t] -= 1
+    s /= n
+    grads = {"W3": h.T @ s, "b3": s.sum(axis=0)}
+    dh = s @ p["W3"].T
+    dh *= h > 0
+    grads["W2"], grads["b2"] = flat.T @ dh, dh.sum(axis=0)
+    dpooled = (dh @ p["W2"].T).reshape(n, 30, 12, 12).transpose(1, 0, 2, 3)
+    dmaps = np.empty((30, n, 24, 24), np.float32)
+    for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        np.multiply(dpooled, arg == k, out=dmaps[:, :, i::2, j::2])
+    dconv = dmaps.reshape(30, -1)
+    dconv *= conv > 0
+    grads["W1"], grads["b1"] = (dconv @ col_t.T).reshape(30, 1, 5, 5), dconv.sum(axis=1)
+    return loss, grads
+
+
+def adam_state(p):
+    """Adam's step count and moments, zero, for parameters p."""
+    zeros = lambda: {k: np.zeros_like(v) for k, v in p.items()}  # noqa: E731
+    return {"t": 0, "m": zeros(), "v": zeros()}
+
+
+def adam(p, grads, state, lr=0.001, beta1=0.9, beta2=0.999):
+    """The book's Adam, in place, as few passes as NumPy allows."""
+    state["t"] += 1
+    lr_t = lr * math.sqrt(1.0 - beta2 ** state["t"]) / (1.0 - beta1 ** state["t"])
+    for key, g in grads.items():
+        m, v = state["m"][key], state["v"][key]
+        m += (1 - beta1) * (g - m)
+        v += (1 - beta2) * (g * g - v)
+        p[key] -= lr_t * m / (np.sqrt(v) + 1e-7)
+
+
+def accuracy(p, x, t, batch=100):
+    hits = sum(
+        np.count_nonzero(forward(p, x[i : i + batch])[0].argmax(axis=1) == t[i : i + batch])
+        for i in range(0, len(x), batch)
+    )
+    return hits / len(x)
+
+
+def train(train_set, test_set, iters=12000, batch_size=100, seed=0, sample=1000):
+    """The book's chapter-7 schedule with the same batches and evaluations as tinygrad_ko's fit
+    in `tinygrad-ko train --model convnet`: returns (losses, test accuracy on the whole test set
+    after the last iteration, seconds spent evaluating)."""
+    (x_train, t_train), (x_test, t_test) = train_set, test_set
+    p, rng = init(seed), np.random.default_rng(seed)
+    state = adam_state(p)
+    n, epoch, losses, eval_seconds = len(x_train), len(x_train) // batch_size, [], 0.0
+    for i in range(iters):
+        batch = rng.integers(0, n, batch_size)
+        loss, grads = gradient(p, x_train[batch], t_train[batch])
+        losses.append(float(loss))
+        adam(p, grads, state)
+        if i % epoch == 0 or i == iters - 1:
+            start = time.perf_counter()
+            accuracy(p, x_train[:sample], t_train[:sample])
+            accuracy(p, x_test[:sample], t_test[:sample])
+            eval_seconds += time.perf_counter() - start
+    start = time.perf_counter()
+    test_acc = accuracy(p, x_test, t_test)
+    return losses, test_acc, eval_seconds + time.perf_counter() - start
