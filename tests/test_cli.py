@@ -10,6 +10,7 @@ from book import BOOK
 from mnist_files import small_mnist, write
 
 from tinygrad_ko import cli, commands
+from tinygrad_ko.convnets import SimpleConvNet
 from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.models import MultiLayerNet, TwoLayerNet
 from tinygrad_ko.train import fit
@@ -32,7 +33,8 @@ def test_train_writes_a_summary_a_model_and_a_plot(tmp_path, capsys):
 
     summary = json.loads(paths["json"].read_text())
     keys = {"args", "train_acc", "test_acc", "load_seconds", "train_seconds", "eval_seconds"}
-    assert set(summary) == keys | {"history"}
+    assert set(summary) == keys | {"history", "evaluate_sample"}
+    assert summary["evaluate_sample"] is None  # the MLP is evaluated on every image
     assert 0 < summary["eval_seconds"] < summary["train_seconds"]
     assert summary["args"]["lr"] == 0.1 and summary["args"]["iters"] == 120
     assert summary["load_seconds"] > 0
@@ -107,6 +109,7 @@ def test_the_options_reach_the_training(monkeypatch, tmp_path):
     assert seen == {
         "iters": 7, "batch_size": 13, "lr": 0.002, "optimizer": "adam", "seed": 5,
         "numerical": False, "progress": True, "hidden": 9, "activation": "relu",
+        "evaluate_sample": None,
     }  # fmt: skip
 
 
@@ -360,6 +363,28 @@ def test_the_convnet_trains_on_images_with_adam_by_default(tmp_path, monkeypatch
     out = capsys.readouterr().out
     assert "SimpleConvNet 1x28x28 (conv 30x5² - pool - 8 - 10); 4 iterations of 10, adam lr " in out
     assert "final test accuracy" in out
+
+
+def test_a_convnet_is_evaluated_on_a_sample_each_epoch_and_on_all_the_test_set_at_the_end(
+    tmp_path, monkeypatch, capsys
+):
+    files, _, _ = small_mnist(np.random.default_rng(0), train=40, test=20)
+    write(tmp_path, files, monkeypatch)
+    monkeypatch.setitem(commands.SCHEDULES, "convnet", (6, "adam", 5))  # 5 images, as 1000
+    paths = {k: tmp_path / f"run.{k}" for k in ("json", "npz")}
+    argv = ["train", "--data-dir", str(tmp_path), "--model", "convnet", "--hidden-size", "8"]
+    argv += ["--batch-size", "10", "--lr", "0.01", "--json", str(paths["json"])]
+    assert cli.main([*argv, "--save", str(paths["npz"])]) == 0
+    summary = json.loads(paths["json"].read_text())
+    history = summary["history"]
+    assert summary["evaluate_sample"] == 5 and history["eval_iteration"] == [1, 5, 6]
+    assert all(round(acc * 5, 9).is_integer() for acc in history["test_acc"] + history["train_acc"])
+    _, test = load_mnist(data_dir=tmp_path, flatten=False)
+    assert summary["test_acc"] == SimpleConvNet.load(paths["npz"]).accuracy(*test)
+    assert (
+        f"final test accuracy {summary['test_acc']:.2%} (train {summary['train_acc']:.2%} on the "
+        "first 5)" in capsys.readouterr().out
+    )
 
 
 @mnist
