@@ -25,6 +25,11 @@ pytestmark = pytest.mark.mnist
             "tinygrad_ko / floor, median of 1 paired repetitions",
             {"machine", "loop_ratio", "step_ratio", "peak_memory_mb", "resident_mb_over_steps"},
         ),
+        (
+            "convnet_speed.py",
+            "tinygrad_ko's step over each, median of 1 paired rounds of 5 steps: floor ",
+            {"machine", "ms_per_step", "ratios", "schedule"},
+        ),
     ],
 )
 def test_benchmark_runs(script, expected, keys, tmp_path):
@@ -45,3 +50,7 @@ def test_benchmark_runs(script, expected, keys, tmp_path):
     if script == "train_speed.py":  # 300 smoke steps sampled every 100
         assert len(result["resident_mb_over_steps"]) == 3
         assert all(mb > 0 for mb in result["peak_memory_mb"].values())
+    if script == "convnet_speed.py":  # the same weights and batches: the same 30 steps
+        runs = result["schedule"]
+        assert runs["tinygrad_ko"]["test_acc"] == pytest.approx(runs["floor"]["test_acc"], abs=2e-3)
+        assert all(0 < run["eval_seconds"] < run["seconds"] for run in runs.values())
