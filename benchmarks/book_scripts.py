@@ -1,12 +1,15 @@
 """The book's scripts at their full sizes, as the book ships them and on tinygrad_ko with only their
 imports changed: the time of each, and whether they print and plot the same numbers.
 
-    python benchmarks/book_scripts.py [--chapters ch04 ch05 ch06] [--json FILE]
+    python benchmarks/book_scripts.py [--chapters ch04 ch05 ch06] [--scripts ch07/train_convnet.py]
+                                      [--json FILE]
 
 Both copies run from the same np.random seed in fresh processes (tests/run_book_script.py),
 the book's first and ours second for odd-numbered scripts, the other way round for even ones.
 The import rule and the copies are the tests' (tests/book.py). Data: $TINYGRAD_KO_DATA.
-Expect about 15 minutes for chapters 4-6 on a 2-core machine, most of it the book's.
+Expect about 15 minutes for chapters 4-6 on a 2-core machine, most of it the book's;
+ch07/train_convnet.py alone takes the book's code about an hour. --scripts picks scripts of the
+chapters given (ch08/train_deepnet.py would take the book's code most of a day).
 """
 
 import argparse
@@ -46,13 +49,18 @@ def agreement(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="+", default=["ch04", "ch05", "ch06"])
+    parser.add_argument("--scripts", nargs="+", metavar="CHAPTER/SCRIPT.py", help="only these")
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
+    if args.scripts:
+        args.chapters = sorted({name.split("/")[0] for name in args.scripts})
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as root:
         book, ours = make_copies(Path(root), args.chapters, {}, mnist_dir())
-        scripts = [f"{c}/{p.name}" for c in args.chapters for p in sorted((BOOK / c).glob("*.py"))]
+        scripts = args.scripts or [
+            f"{c}/{p.name}" for c in args.chapters for p in sorted((BOOK / c).glob("*.py"))
+        ]
         for i, name in enumerate(scripts):
             order = [("book", book), ("ours", ours)]
             runs = dict(

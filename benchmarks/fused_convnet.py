@@ -2,8 +2,8 @@
 relu - affine 10) trained with Adam as one hand-fused NumPy step: float32, label indices, the
 feature maps kept a channel at a time in memory (filters × windows, so the im2col copy runs
 along image rows and the bias and its gradient along whole channels), the ReLU in place, no
-gradient for the images, no graph, no checks. tinygrad_ko's SimpleConvNet is measured against it in the same run
-(benchmarks/convnet_speed.py)."""
+gradient for the images, no graph, no checks. tinygrad_ko's SimpleConvNet is measured against
+it in the same run (benchmarks/convnet_speed.py)."""
 
 import math
 import time
