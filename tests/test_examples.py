@@ -17,8 +17,9 @@ RUNS = {
     "numerical_vs_backprop.py": (["--iters", "2"], "the two trained networks differ by at most"),
     "seeds.py": ([], "16 of 16 values agree with the notes"),
     "train_mnist.py": (["--iters", "300", "--plot", "{tmp}/c"], "saved {tmp}/c-relu.png"),
+    "visualize_filters.py": (["--iters", "20", "--out", "{tmp}/f.png"], "30 filters of 5x5: saved"),
 }
-NEEDS_MNIST = {"numerical_vs_backprop.py", "train_mnist.py"}
+NEEDS_MNIST = {"numerical_vs_backprop.py", "train_mnist.py", "visualize_filters.py"}
 
 
 def test_every_example_is_run_here():

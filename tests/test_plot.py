@@ -1,5 +1,5 @@
-"""plot_history: the curves in the format the file's suffix names, or a message saying how to
-get matplotlib or which suffixes it writes."""
+"""plot_history and plot_filters: the pictures in the format the file's suffix names, or a
+message saying how to get matplotlib or which suffixes it writes."""
 
 import sys
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from book import book_module
 
-from tinygrad_ko.plot import plot_history, require_matplotlib, smooth_curve
+from tinygrad_ko.plot import plot_filters, plot_history, require_matplotlib, smooth_curve
 from tinygrad_ko.train import History
 
 HISTORY = History(
@@ -57,3 +57,22 @@ def test_smooth_curve_is_the_books():
         smooth_curve(losses[:5])
     with pytest.raises(ValueError, match="smooth_curve: the window must be odd"):
         smooth_curve(losses, window=10)
+
+
+def test_filters_are_drawn_one_small_image_each_under_their_title(tmp_path):
+    rng = np.random.default_rng(0)
+    before, after = rng.standard_normal((30, 1, 5, 5)), rng.standard_normal((12, 3, 3, 3))
+    figure = plot_filters({"before": before, "after": after}, tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:8] == MAGIC["curves.png"]
+    images = [image.get_array() for ax in figure.axes for image in ax.get_images()]
+    assert len(images) == 42  # the first channel of each filter, in order
+    np.testing.assert_array_equal(images[0], before[0, 0])
+    np.testing.assert_array_equal(images[-1], after[-1, 0])
+    titles = [sub._suptitle.get_text() for sub in figure.subfigs]
+    assert titles == ["before", "after"]
+
+
+def test_filters_of_another_shape_are_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match=r"plot_filters: 'W1' must be filters \(FN, C, FH, FW\)"):
+        plot_filters({"W1": np.ones((30, 25))}, tmp_path / "f.png")
+    assert not (tmp_path / "f.png").exists()

@@ -8,7 +8,14 @@ import numpy as np
 
 from tinygrad_ko.files import atomic_write
 
-__all__ = ["figure_format", "plot_history", "require_matplotlib", "save_figure", "smooth_curve"]
+__all__ = [
+    "figure_format",
+    "plot_filters",
+    "plot_history",
+    "require_matplotlib",
+    "save_figure",
+    "smooth_curve",
+]
 
 INSTALL = "pip install 'tinygrad_ko[plot]' (or pip install matplotlib)"
 FORMATS = ("png", "jpg", "jpeg", "svg", "pdf", "webp", "tif", "tiff")
@@ -86,3 +93,28 @@ def plot_history(history, path, title=None):
         figure.suptitle(title)
     figure.tight_layout()
     save_figure(figure, path, kind)
+
+
+def plot_filters(filters, path, columns=10):
+    """Save pictures of convolution filters at path, as the book's visualize_filter.py draws
+    them (7.6.1): each filter's first channel as a small gray image, dark for large weights.
+    filters: {title: W of shape (FN, C, FH, FW)}, one block of rows per title. Returns the
+    matplotlib Figure."""
+    kind = figure_format(path, "plot_filters:")
+    for title, W in filters.items():
+        if np.ndim(W) != 4:
+            raise ValueError(
+                f"plot_filters: {title!r} must be filters (FN, C, FH, FW), got shape {np.shape(W)}"
+            )
+    rows = [-(-len(W) // columns) for W in filters.values()]  # rows each block needs
+    figure = require_matplotlib()(figsize=(columns, sum(rows) + 0.4 * len(rows)), dpi=60)
+    blocks = figure.subfigures(len(filters), 1, height_ratios=rows, squeeze=False)[:, 0]
+    for block, n_rows, (title, W) in zip(blocks, rows, filters.items()):
+        block.suptitle(title)
+        axes = block.subplots(n_rows, columns, squeeze=False).ravel()
+        for ax in axes:
+            ax.set_axis_off()
+        for ax, w in zip(axes, np.asarray(W)[:, 0]):
+            ax.imshow(w, cmap="gray_r", interpolation="nearest")
+    save_figure(figure, path, kind)
+    return figure
