@@ -139,3 +139,30 @@ def test_shapes_that_do_not_fit_are_named_both_ways(make, x_shape, message):
         make().forward(np.ones(x_shape))
     with pytest.raises(ValueError, match=message):
         make()(Tensor(np.ones(x_shape)))
+
+
+@pytest.mark.book
+def test_col2im_reads_the_matrix_in_any_layout_as_the_books_reshape_does():
+    x_shape, book = (2, 3, 5, 4), book_module("common/util.py")
+    dcol = np.random.default_rng(0).standard_normal((2 * 4 * 3, 3 * 2 * 2))
+    expected = book.col2im(dcol, x_shape, 2, 2)
+    for layout in (dcol, dcol.ravel(), np.asfortranarray(dcol), dcol.reshape(-1, 4)):
+        np.testing.assert_array_equal(col2im(layout, x_shape, 2, 2), expected)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("case", ["a window of 144 places", "an inf in dout", "a NaN in x"])
+def test_max_pooling_gives_the_books_numbers_at_the_edges(case):
+    rng = np.random.default_rng(0)
+    size = 12 if case == "a window of 144 places" else 2  # more places than int8 counts
+    x = rng.standard_normal((2, 3, 24, 24))
+    if case == "a NaN in x":
+        x[0, 1, 5, 7] = np.nan  # the last place of its window: np.argmax picks it
+    ours, theirs = Pooling(size, size, stride=size), book_module("common/layers.py").Pooling
+    theirs = theirs(size, size, stride=size)
+    out = ours.forward(x)
+    np.testing.assert_array_equal(out, theirs.forward(x))
+    dout = rng.standard_normal(out.shape)
+    if case == "an inf in dout":
+        dout[0, 0, 0, 0] = np.inf  # to its window's maximum only; 0, not NaN, to the others
+    np.testing.assert_array_equal(ours.backward(dout.copy()), theirs.backward(dout.copy()))

@@ -47,6 +47,8 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     first in memory (a (C, N, H, W) array seen as (N, C, H, W)), as Convolution puts out."""
     n, c, h, w = input_shape
     out_h, out_w = _out_sizes("col2im", (h, w), filter_h, filter_w, stride, pad)
+    # any array of the matrix's size, read in its row order as the book's reshape reads it
+    col = np.reshape(col, (n * out_h * out_w, c * filter_h * filter_w))
     col = col.T.reshape(c, filter_h, filter_w, n, out_h, out_w)
     img = np.zeros((c, n, h + 2 * pad + stride - 1, w + 2 * pad + stride - 1), col.dtype)
     for y in range(filter_h):
@@ -153,8 +155,8 @@ class Pooling(Function):
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
         self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
 
-    def offsets(self):
-        """The places in a window: (row, column) pairs, in the book's (row-major) order."""
+    def places(self):
+        """(row, column) of each place in a window, in the book's (row-major) order."""
         return [(i, j) for i in range(self.pool_h) for j in range(self.pool_w)]
 
     def forward(self, x):
@@ -163,16 +165,28 @@ class Pooling(Function):
         out_h, out_w = _windows(self, x.shape, ph, pw, self.stride, self.pad)
         n, c = x.shape[:2]
         self.x_shape, self.out_shape = x.shape, (n, c, out_h, out_w)
-        self.tiles = self.pad == 0 and self.stride == ph == pw
-        if not self.tiles:  # im2col's columns: (C, ph·pw, N, out_h, out_w)
-            windows = im2col(x, ph, pw, self.stride, self.pad).T.reshape(c, ph * pw, n, out_h, -1)
-            self.argmax = windows.argmax(axis=1)[:, None]
-            return np.take_along_axis(windows, self.argmax, axis=1)[:, 0].transpose(1, 0, 2, 3)
-        pooled = np.copy(x[:, :, ::ph, ::pw])  # keeps x's memory order
-        self.argmax = np.zeros(pooled.shape, np.int8)
-        for k, (i, j) in enumerate(self.offsets()[1:], 1):  # a later place wins if greater:
-            place = x[:, :, i::ph, j::pw]  # argmax = k where it is (all before k are < k)
-            np.maximum(self.argmax, (place > pooled) * np.int8(k), out=self.argmax)
+        self.tiled = self.pad == 0 and self.stride == ph == pw
+        if self.tiled:
+            pooled = self.tiles_max(x)
+            if self.argmax is None or not np.isnan(pooled).any():
+                return pooled
+            self.tiled = False  # a NaN: the gradient goes to it, as np.argmax sends it
+        windows = im2col(x, ph, pw, self.stride, self.pad).T.reshape(c, ph * pw, n, out_h, -1)
+        self.argmax = windows.argmax(axis=1)[:, None]  # im2col's columns: (C, ph·pw, N, OH, OW)
+        return np.take_along_axis(windows, self.argmax, axis=1)[:, 0].transpose(1, 0, 2, 3)
+
+    def tiles_max(self, x):
+        """The maximum of windows that tile x, over one strided view of x per place in the
+        window; and, when a gradient will follow, self.argmax: which place held it."""
+        places = [x[:, :, i :: self.pool_h, j :: self.pool_w] for i, j in self.places()]
+        pooled = np.copy(places[0])  # keeps x's memory order
+        self.argmax = None
+        if self.needs_grad(0):
+            self.argmax = np.zeros(pooled.shape, np.min_scalar_type(len(places) - 1))
+        for k, place in enumerate(places[1:], 1):
+            if self.argmax is not None:  # a later place wins where greater: argmax = k there
+                k_where_greater = (place > pooled) * self.argmax.dtype.type(k)
+                np.maximum(self.argmax, k_where_greater, out=self.argmax)  # (all before are < k)
             np.maximum(pooled, place, out=pooled)
         return pooled
 
@@ -182,13 +196,18 @@ class Pooling(Function):
             return None
         n, c, out_h, out_w = self.out_shape
         ph, pw = self.pool_h, self.pool_w
-        if not self.tiles:
+        if not self.tiled:
             dwindows = np.zeros((c, ph * pw, n, out_h, out_w), dout.dtype)
             np.put_along_axis(dwindows, self.argmax, dout.transpose(1, 0, 2, 3)[:, None], axis=1)
             dcol = dwindows.reshape(c * ph * pw, -1).T
             return col2im(dcol, self.x_shape, ph, pw, self.stride, self.pad)
         # channels first in memory, as Convolution's output: its backward reads it as it is
         dx = np.empty((c, n, *self.x_shape[2:]), dout.dtype).transpose(1, 0, 2, 3)
-        for k, (i, j) in enumerate(self.offsets()):  # the tiles cover dx: each place once
-            np.multiply(dout, self.argmax == k, out=dx[:, :, i::ph, j::pw])
+        finite = np.isfinite(dout.sum())  # else 0·inf would be NaN where the book's dx is 0
+        for k, (i, j) in enumerate(self.places()):  # the tiles cover dx: each place once
+            held = self.argmax == k
+            if finite:
+                np.multiply(dout, held, out=dx[:, :, i::ph, j::pw])
+            else:
+                dx[:, :, i::ph, j::pw] = np.where(held, dout, 0)
         return dx
