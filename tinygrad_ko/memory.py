@@ -3,9 +3,10 @@
 A training step allocates its arrays and frees them all when its graph goes: about 40 MB a step
 for SimpleConvNet at a batch of 100. glibc's malloc hands such a freed top of its heap back to
 the system every step and the next step takes it back page by page: measured on the 2-core
-machine, 4,700 page faults and 9 ms of system time in a 20 ms step. Raising glibc's thresholds
-once, at import, keeps up to TRIM_THRESHOLD of freed memory for reuse; it changes no result and
-no peak, only what the process holds after it has freed its arrays.
+machine, 4,700 page faults and 9 ms of system time in a 20 ms step. Importing tinygrad_ko
+raises glibc's thresholds once, so that up to TRIM_THRESHOLD of freed memory is kept for reuse:
+it changes no result, only what the process holds after it has freed its arrays. Set the
+environment variable TINYGRAD_KO_KEEP_FREED_MEMORY=0 to leave malloc as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import ctypes
 import platform
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory"]
+__all__ = ["MMAP_THRESHOLD", "OPT_OUT", "TRIM_THRESHOLD", "keep_freed_memory"]
+
+OPT_OUT = "TINYGRAD_KO_KEEP_FREED_MEMORY"  # "0": importing tinygrad_ko leaves malloc alone
 
 # glibc's mallopt parameters (malloc.h): M_TRIM_THRESHOLD, M_MMAP_THRESHOLD
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
