@@ -370,7 +370,7 @@ def test_a_convnet_is_evaluated_on_a_sample_each_epoch_and_on_all_the_test_set_a
 ):
     files, _, _ = small_mnist(np.random.default_rng(0), train=40, test=20)
     write(tmp_path, files, monkeypatch)
-    monkeypatch.setitem(commands.SCHEDULES, "convnet", (6, "adam", 5))  # 5 images, as 1000
+    monkeypatch.setitem(commands.SCHEDULES, "convnet", commands.Schedule(6, "adam", 5))
     paths = {k: tmp_path / f"run.{k}" for k in ("json", "npz")}
     argv = ["train", "--data-dir", str(tmp_path), "--model", "convnet", "--hidden-size", "8"]
     argv += ["--batch-size", "10", "--lr", "0.01", "--json", str(paths["json"])]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,11 +30,22 @@ from tinygrad_ko.viz import to_dot
 __all__ = ["bench", "gradient_check", "graph", "train"]
 
 IMAGES = ("convnet", "deepconvnet")  # the models that take (N, 1, 28, 28) images
-SCHEDULES = {  # iterations, optimizer and the samples evaluated each epoch (None: all), as
-    "twolayer": (10000, "sgd", None),  # the book trains each (chapters 4-5; 7-8)
-    "mlp": (10000, "sgd", None),
-    "convnet": (12000, "adam", 1000),
-    "deepconvnet": (12000, "adam", 1000),
+
+
+class Schedule(NamedTuple):
+    """How the book trains a model: iterations, optimizer, and how many images of each set
+    are evaluated every epoch (None: all; chapter 7's train_convnet.py takes 1,000)."""
+
+    iters: int
+    optimizer: str
+    evaluate_sample: int | None
+
+
+SCHEDULES = {
+    "twolayer": Schedule(10000, "sgd", None),  # chapters 4-5
+    "mlp": Schedule(10000, "sgd", None),  # chapter 6
+    "convnet": Schedule(12000, "adam", 1000),  # chapter 7
+    "deepconvnet": Schedule(12000, "adam", 1000),  # chapter 8
 }
 
 
@@ -116,10 +128,10 @@ def train(args):
         net = load_weights(net, args.load)
     if args.iters == 0 and not args.load:
         raise ValueError("--iters 0 evaluates weights without training them: give --load FILE")
-    iters, optimizer, sample = SCHEDULES[args.model]
+    schedule = SCHEDULES[args.model]
     if args.iters is None:
-        args.iters = 0 if args.load and args.model == "deepconvnet" else iters
-    args.optimizer = args.optimizer or optimizer
+        args.iters = 0 if args.load and args.model == "deepconvnet" else schedule.iters
+    args.optimizer = args.optimizer or schedule.optimizer
     args.lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
     args.activation = getattr(net, "activation", None)
     start = time.perf_counter()
@@ -138,14 +150,14 @@ def train(args):
     start = time.perf_counter()
     history = fit(net, (x_train, t_train), test, iters=args.iters, batch_size=args.batch_size,
                   lr=args.lr, optimizer=args.optimizer, seed=args.seed,
-                  numerical=args.numerical, progress=True, evaluate_sample=sample)  # fmt: skip
+                  numerical=args.numerical, progress=True,
+                  evaluate_sample=schedule.evaluate_sample)  # fmt: skip
+    test_acc, sampled = history.test_acc[-1], ""
+    if schedule.evaluate_sample is not None:  # a sample each epoch; now the whole test set
+        began = time.perf_counter()
+        test_acc, sampled = net.accuracy(*test), f" on the first {schedule.evaluate_sample:,}"
+        history.eval_seconds += time.perf_counter() - began
     train_seconds = time.perf_counter() - start
-    test_acc, on = history.test_acc[-1], ""
-    if sample is not None:  # each epoch on the first `sample` images of each set; now on all
-        start = time.perf_counter()
-        test_acc, on = net.accuracy(*test), f" on the first {sample:,}"
-        history.eval_seconds += time.perf_counter() - start
-        train_seconds += time.perf_counter() - start
     diverged = next((i for i, loss in enumerate(history.loss, 1) if not math.isfinite(loss)), None)
     if diverged:
         print(
@@ -154,23 +166,23 @@ def train(args):
             file=sys.stderr,
         )
     print(
-        f"final test accuracy {test_acc:.2%} (train {history.train_acc[-1]:.2%}{on}); loading "
-        f"{load_seconds:.2f} s, training {train_seconds:.2f} s ({history.eval_seconds:.2f} s "
-        "of it evaluating)"
+        f"final test accuracy {test_acc:.2%} (train {history.train_acc[-1]:.2%}{sampled}); "
+        f"loading {load_seconds:.2f} s, training {train_seconds:.2f} s "
+        f"({history.eval_seconds:.2f} s of it evaluating)"
     )
     if args.save:
         net.save(args.save)
         print(f"saved the parameters to {args.save}")
     if args.json:
         times = {"load_seconds": load_seconds, "train_seconds": train_seconds}
-        write_summary(args, history, test_acc, times | {"evaluate_sample": sample})
+        write_summary(args, history, test_acc, schedule.evaluate_sample, times)
     if args.plot:
         plot_history(history, args.plot, title=f"{net.summary()} on MNIST")
         print(f"saved the curves to {args.plot}")
     return 0
 
 
-def write_summary(args, history, test_acc, times):
+def write_summary(args, history, test_acc, evaluate_sample, times):
     """--json: the arguments, the final accuracies (test_acc on the whole test set), the times
     and the history (evaluated on the first evaluate_sample images when not null), strict
     JSON."""
@@ -178,6 +190,7 @@ def write_summary(args, history, test_acc, times):
         "args": {k: v for k, v in vars(args).items() if k not in ("command", "name")},
         "train_acc": history.train_acc[-1],
         "test_acc": test_acc,
+        "evaluate_sample": evaluate_sample,
         **times,
         "eval_seconds": history.eval_seconds,
         "history": {
