@@ -68,11 +68,18 @@ def test_filters_are_drawn_one_small_image_each_under_their_title(tmp_path):
     assert len(images) == 42  # the first channel of each filter, in order
     np.testing.assert_array_equal(images[0], before[0, 0])
     np.testing.assert_array_equal(images[-1], after[-1, 0])
-    titles = [sub._suptitle.get_text() for sub in figure.subfigs]
-    assert titles == ["before", "after"]
+    assert [sub.get_suptitle() for sub in figure.subfigs] == ["before", "after"]
 
 
-def test_filters_of_another_shape_are_refused_by_name(tmp_path):
-    with pytest.raises(ValueError, match=r"plot_filters: 'W1' must be filters \(FN, C, FH, FW\)"):
-        plot_filters({"W1": np.ones((30, 25))}, tmp_path / "f.png")
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ({"W1": np.ones((30, 25))}, r"'W1' must be filters \(FN, C, FH, FW\), got shape \(30,"),
+        ({"W1": np.ones((0, 1, 5, 5))}, r"'W1' has no filters"),
+        ({}, r"nothing to draw"),
+    ],
+)
+def test_filters_that_cannot_be_drawn_are_refused_by_name(tmp_path, filters, message):
+    with pytest.raises(ValueError, match="plot_filters: " + message):
+        plot_filters(filters, tmp_path / "f.png")
     assert not (tmp_path / "f.png").exists()

@@ -72,7 +72,7 @@ def save_figure(figure, path, kind):
 
 def plot_history(history, path, title=None):
     """Save train/test accuracy (left) and the mini-batch loss (right) at path, in the format
-    its suffix names (.png, .svg, .pdf, .jpg, ...)."""
+    its suffix names (.png, .svg, .pdf, .jpg, ...). Returns the matplotlib Figure."""
     kind = figure_format(path, "plot_history:")  # before drawing
     figure = require_matplotlib()(figsize=(10, 4), dpi=100)
     accuracy, loss = figure.subplots(1, 2)
@@ -93,6 +93,7 @@ def plot_history(history, path, title=None):
         figure.suptitle(title)
     figure.tight_layout()
     save_figure(figure, path, kind)
+    return figure
 
 
 def plot_filters(filters, path, columns=10):
@@ -101,11 +102,15 @@ def plot_filters(filters, path, columns=10):
     filters: {title: W of shape (FN, C, FH, FW)}, one block of rows per title. Returns the
     matplotlib Figure."""
     kind = figure_format(path, "plot_filters:")
+    if not filters:
+        raise ValueError("plot_filters: nothing to draw: give {title: filters}")
     for title, W in filters.items():
         if np.ndim(W) != 4:
             raise ValueError(
                 f"plot_filters: {title!r} must be filters (FN, C, FH, FW), got shape {np.shape(W)}"
             )
+        if len(W) == 0:
+            raise ValueError(f"plot_filters: {title!r} has no filters (shape {np.shape(W)})")
     rows = [-(-len(W) // columns) for W in filters.values()]  # rows each block needs
     figure = require_matplotlib()(figsize=(columns, sum(rows) + 0.4 * len(rows)), dpi=60)
     blocks = figure.subfigures(len(filters), 1, height_ratios=rows, squeeze=False)[:, 0]
