@@ -2,6 +2,7 @@
 and, where torch is installed, PyTorch on the CPU.
 
     python benchmarks/convnet_speed.py [--repeats 5] [--steps 300] [--iters 12000] [--json FILE]
+                                       [--smoke]
 
 All three start from the same weights and draw the same batches. Each measurement runs in a
 fresh process of its own (one contender's threads and memory cannot slow another's), the
@@ -35,65 +36,57 @@ from tinygrad_ko.optim import Adam
 from tinygrad_ko.train import fit
 
 WARM_UP = 10  # steps before the clock starts
-SAMPLE = 1000  # images of each set evaluated every epoch, as the book's train_convnet.py
 
 
-def step_ours(seed):
+def stepper_ours(seed):
+    """tinygrad_ko's step, as fit takes it, and the network's accuracy."""
     net = SimpleConvNet(seed=seed)
     optimizer = Adam(net.parameters(), lr=0.001)
 
     def step(x, t):
         optimizer.zero_grad()
-        net.forward(x, t).backward()
+        loss = net.forward(x, t)
+        loss.backward()
         optimizer.step()
+        return float(loss.data)
 
-    return step
-
-
-def step_floor(seed):
-    p = fused_convnet.init(seed)
-    state = fused_convnet.adam_state(p)
-    return lambda x, t: fused_convnet.adam(p, fused_convnet.gradient(p, x, t)[1], state)
+    return step, net.accuracy
 
 
-def step_pytorch(seed):
-    import torch
+def stepper_pytorch(seed):
     import torch_convnet
 
-    step = torch_convnet.stepper(torch_convnet.model(seed))
-    return lambda x, t: step(torch.from_numpy(x), torch.from_numpy(t.astype(np.int64)))
+    return torch_convnet.stepper(seed)
 
 
 def schedule_ours(train_set, test_set, iters):
-    """(seconds, of them evaluating, test accuracy on the whole test set)."""
+    """The user's path, fit as `tinygrad-ko train --model convnet` runs it: (seconds, of them
+    evaluating, test accuracy on the whole test set)."""
     start = time.perf_counter()
     net = SimpleConvNet(seed=0)
     history = fit(net, train_set, test_set, iters=iters, optimizer="adam", lr=0.001, seed=0,
-                  evaluate_sample=SAMPLE)  # fmt: skip
+                  evaluate_sample=fused_convnet.BOOK.evaluate_sample)  # fmt: skip
     began = time.perf_counter()
     accuracy = net.accuracy(*test_set)
     end = time.perf_counter()
     return end - start, history.eval_seconds + end - began, accuracy
 
 
-def schedule_floor(train_set, test_set, iters):
-    start = time.perf_counter()
-    _, accuracy, evaluating = fused_convnet.train(train_set, test_set, iters=iters, sample=SAMPLE)
-    return time.perf_counter() - start, evaluating, accuracy
+def schedule_of(stepper):
+    """The whole schedule of a stepper's step and accuracy, timed as schedule_ours."""
+
+    def run(train_set, test_set, iters):
+        start = time.perf_counter()
+        _, accuracy, evaluating = fused_convnet.schedule(*stepper(0), train_set, test_set, iters)
+        return time.perf_counter() - start, evaluating, accuracy
+
+    return run
 
 
-def schedule_pytorch(train_set, test_set, iters):
-    import torch_convnet
-
-    start = time.perf_counter()
-    _, accuracy, evaluating = torch_convnet.train(train_set, test_set, iters=iters, sample=SAMPLE)
-    return time.perf_counter() - start, evaluating, accuracy
-
-
-CONTENDERS = {
-    "tinygrad_ko": (step_ours, schedule_ours),
-    "floor": (step_floor, schedule_floor),
-    "PyTorch": (step_pytorch, schedule_pytorch),
+CONTENDERS = {  # (stepper, whole schedule)
+    "tinygrad_ko": (stepper_ours, schedule_ours),
+    "floor": (fused_convnet.stepper, schedule_of(fused_convnet.stepper)),
+    "PyTorch": (stepper_pytorch, schedule_of(stepper_pytorch)),
 }
 
 
@@ -106,14 +99,14 @@ def peak_mb():
 def worker(name, steps, iters):
     """In a process of its own: one measurement of one contender, as a line of JSON."""
     train_set, test_set = load_mnist(flatten=False)
-    make_step, schedule = CONTENDERS[name]
+    stepper, schedule = CONTENDERS[name]
     if iters:
         seconds, evaluating, accuracy = schedule(train_set, test_set, iters)
         result = {"seconds": seconds, "eval_seconds": evaluating, "test_acc": accuracy}
     else:
         x, t = train_set
         batches = np.random.default_rng(0).integers(0, len(x), (WARM_UP + steps, 100))
-        step = make_step(0)
+        step, _ = stepper(0)
         for b in batches[:WARM_UP]:
             step(x[b], t[b])
         start = time.perf_counter()

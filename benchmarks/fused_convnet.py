@@ -11,6 +11,10 @@ import time
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from tinygrad_ko.commands import SCHEDULES
+
+BOOK = SCHEDULES["convnet"]  # 12000 mini-batches, Adam; 1000 images evaluated each epoch
+
 
 def init(seed=0, std=0.01, dtype=np.float32):
     """The same starting weights as SimpleConvNet(seed=seed)."""
@@ -98,24 +102,37 @@ def accuracy(p, x, t, batch=100):
     return hits / len(x)
 
 
-def train(train_set, test_set, iters=12000, batch_size=100, seed=0, sample=1000):
-    """The book's chapter-7 schedule with the same batches and evaluations as tinygrad_ko's fit
-    in `tinygrad-ko train --model convnet`: returns (losses, test accuracy on the whole test set
-    after the last iteration, seconds spent evaluating)."""
-    (x_train, t_train), (x_test, t_test) = train_set, test_set
-    p, rng = init(seed), np.random.default_rng(seed)
+def stepper(seed=0):
+    """The training step from SimpleConvNet(seed=seed)'s weights: step(x, t) -> loss; and the
+    accuracy(x, t) of the weights it trains."""
+    p = init(seed)
     state = adam_state(p)
+
+    def step(x, t):
+        loss, grads = gradient(p, x, t)
+        adam(p, grads, state)
+        return float(loss)
+
+    return step, lambda x, t: accuracy(p, x, t)
+
+
+def schedule(step, accuracy, train_set, test_set, iters=BOOK.iters, batch_size=100, seed=0,
+             sample=BOOK.evaluate_sample):  # fmt: skip
+    """The book's chapter-7 schedule with the batches and evaluations of tinygrad_ko's fit in
+    `tinygrad-ko train --model convnet`: step(x, t) on each mini-batch, accuracy(x, t) on the
+    first `sample` images of each set every epoch and on the whole test set at the end. Returns
+    (losses, that test accuracy, seconds spent evaluating)."""
+    (x_train, t_train), (x_test, t_test) = train_set, test_set
+    rng = np.random.default_rng(seed)
     n, epoch, losses, eval_seconds = len(x_train), len(x_train) // batch_size, [], 0.0
     for i in range(iters):
         batch = rng.integers(0, n, batch_size)
-        loss, grads = gradient(p, x_train[batch], t_train[batch])
-        losses.append(float(loss))
-        adam(p, grads, state)
+        losses.append(step(x_train[batch], t_train[batch]))
         if i % epoch == 0 or i == iters - 1:
             start = time.perf_counter()
-            accuracy(p, x_train[:sample], t_train[:sample])
-            accuracy(p, x_test[:sample], t_test[:sample])
+            accuracy(x_train[:sample], t_train[:sample])
+            accuracy(x_test[:sample], t_test[:sample])
             eval_seconds += time.perf_counter() - start
     start = time.perf_counter()
-    test_acc = accuracy(p, x_test, t_test)
+    test_acc = accuracy(x_test, t_test)
     return losses, test_acc, eval_seconds + time.perf_counter() - start

@@ -2,8 +2,6 @@
 torch.optim.Adam), on the same starting weights and batches as tinygrad_ko's, for
 benchmarks/convnet_speed.py. Optional: PyTorch is not a dependency of tinygrad_ko."""
 
-import time
-
 import numpy as np
 import torch
 from fused_convnet import init
@@ -26,49 +24,22 @@ def model(seed=0):
     return net
 
 
-def stepper(net, lr=0.001):
-    """One training step on a batch: the loss as a float."""
+def stepper(seed=0, lr=0.001):
+    """As fused_convnet.stepper: step(x, t) -> loss on a mini-batch of NumPy arrays, and the
+    accuracy(x, t) of the network it trains."""
+    net = model(seed)
     loss_fn, optimizer = nn.CrossEntropyLoss(), torch.optim.Adam(net.parameters(), lr=lr)
 
     def step(x, t):
-        loss = loss_fn(net(x), t)
+        loss = loss_fn(net(torch.from_numpy(x)), torch.from_numpy(t.astype(np.int64)))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         return loss.item()
 
-    return step
+    def accuracy(x, t, batch=1000):
+        with torch.no_grad():
+            scores = [net(torch.from_numpy(x[i : i + batch])) for i in range(0, len(x), batch)]
+        return float(np.mean(torch.cat(scores).argmax(dim=1).numpy() == t))
 
-
-def accuracy(net, x, t, batch=1000):
-    with torch.no_grad():
-        hits = sum(
-            (net(x[i : i + batch]).argmax(dim=1) == t[i : i + batch]).sum().item()
-            for i in range(0, len(x), batch)
-        )
-    return hits / len(x)
-
-
-def tensors(data):
-    x, t = data
-    return torch.from_numpy(x), torch.from_numpy(t.astype(np.int64))
-
-
-def train(train_set, test_set, iters=12000, batch_size=100, seed=0, sample=1000):
-    """As fused_convnet.train: (losses, test accuracy on the whole test set after the last
-    iteration, seconds spent evaluating)."""
-    (x_train, t_train), (x_test, t_test) = tensors(train_set), tensors(test_set)
-    net = model(seed)
-    step, rng = stepper(net), np.random.default_rng(seed)
-    n, epoch, losses, eval_seconds = len(x_train), len(x_train) // batch_size, [], 0.0
-    for i in range(iters):
-        batch = torch.from_numpy(rng.integers(0, n, batch_size))
-        losses.append(step(x_train[batch], t_train[batch]))
-        if i % epoch == 0 or i == iters - 1:
-            start = time.perf_counter()
-            accuracy(net, x_train[:sample], t_train[:sample])
-            accuracy(net, x_test[:sample], t_test[:sample])
-            eval_seconds += time.perf_counter() - start
-    start = time.perf_counter()
-    test_acc = accuracy(net, x_test, t_test)
-    return losses, test_acc, eval_seconds + time.perf_counter() - start
+    return step, accuracy

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "book"
 RUNNER = Path(__file__).with_name("run_book_script.py")
 NUMBER = r"-?\d+\.?\d*(?:[eE][-+]?\d+)?"
@@ -48,12 +50,28 @@ def import_rule(source, chapter, own_modules):
     return re.sub(r"^(\s*)from ([\w.]+) import", replace, source, flags=re.M)
 
 
+def stand_in_picture(path, size=(48, 64)):
+    """A grayscale PNG where ch07/apply_filter.py expects the book's cactus_gray.png, which
+    ../shared/book leaves out with the book's other pictures: a disc on a gradient, so its
+    filters have edges to find."""
+    from PIL import Image
+
+    y, x = np.mgrid[: size[0], : size[1]]
+    disc = (y - size[0] / 2) ** 2 + (x - size[1] / 2) ** 2 < (size[0] / 3) ** 2
+    pixels = (x * 255 // size[1] // 2 + 120 * disc).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels, mode="L").save(path)
+
+
 def make_copies(root, chapters, shrink, mnist_folder):
     """Two copies under root: the book's (with the MNIST files where its loader looks, its
-    pickle made) and ours (the chapters only, import lines rewritten). shrink maps a script to
-    (old, new) substitutions made in both. Returns (book folder, our folder)."""
+    pickle made) and ours (the chapters only, import lines rewritten), each with a stand-in
+    for the picture ch07 reads. shrink maps a script to (old, new) substitutions made in both.
+    Returns (book folder, our folder)."""
     book, ours = root / "book", root / "ours"
     shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("__pycache__"))
+    for copy in (book, ours):
+        stand_in_picture(copy / "dataset" / "cactus_gray.png")
     for data in Path(mnist_folder).glob("*.gz"):
         (book / "dataset" / data.name).symlink_to(data)
     # the book's loader makes its pickle (printing as it goes) the first time: now, not in a run

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from book import BOOK, NUMBER, make_copies, run_script, run_scripts
+from book import BOOK, NUMBER, make_copies, run_scripts
 
 pytestmark = [pytest.mark.book, pytest.mark.mnist]
 
@@ -52,9 +52,6 @@ SHRINK = {  # the same substitutions in both copies, where the book's sizes take
         ("epochs=20", "epochs=1"),
     ],
 }
-CANNOT_RUN = {  # and why, in both copies alike
-    "ch07/apply_filter.py": "cactus_gray.png",  # the book's picture, left out of ../shared/book
-}
 TOLERANCE = {  # relative
     # gradient checks print differences made of rounding: where the book's is below 1e-6, ours
     # must be too (ours are smaller: 1e-13 where the book's are 1e-10)
@@ -82,11 +79,6 @@ def close(a, b, rtol):
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_the_books_script_gives_the_books_numbers_with_only_its_imports_changed(name, copies):
     book, ours = copies
-    if name in CANNOT_RUN:  # a file the script reads is missing: both fail alike, naming it
-        for copy in (book, ours):
-            with pytest.raises(RuntimeError, match=CANNOT_RUN[name]):
-                run_script(copy / name)
-        return
     runs = run_scripts([book / name, ours / name])  # side by side, a core each
     (theirs_text, theirs, theirs_plot, _), (mine_text, mine, mine_plot, _) = runs
     rtol = TOLERANCE.get(name, DEFAULT_TOLERANCE)
