@@ -4,20 +4,23 @@ and, where torch is installed, PyTorch on the CPU.
     python benchmarks/convnet_speed.py [--repeats 5] [--steps 300] [--iters 12000] [--json FILE]
                                        [--smoke]
 
-All three start from the same weights and draw the same batches. Each measurement runs in a
-fresh process of its own (one contender's threads and memory cannot slow another's), the
-contenders alternating:
+All start from the same weights and draw the same batches. Each measurement runs in a fresh
+process of its own (one contender's threads and memory cannot slow another's), the contenders
+alternating. PyTorch runs twice: as its users run it, and with glibc's malloc set as importing
+tinygrad_ko sets it (tinygrad_ko.memory), which the floor has too:
 - the training step (forward, backward, Adam): `--steps` steps after 10 to warm up, in
   `--repeats` rounds; medians of the milliseconds a step, and of the paired ratios;
 - the book's whole chapter-7 schedule once each (12000 mini-batches of 100, Adam lr 0.001,
   accuracy on 1000 train and 1000 test images every epoch): seconds, the test accuracy on all
   10,000 test images at the end, and the peak resident memory of the process (VmHWM).
 tinygrad_ko goes through the user's path: SimpleConvNet, Adam and fit, as `tinygrad-ko train
---model convnet` runs them. Data: $TINYGRAD_KO_DATA/mnist, else the cache.
+--model convnet` runs them. Data: $TINYGRAD_KO_DATA/mnist, else the cache. About 15 minutes
+on a 2-core machine.
 """
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,6 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import fused_convnet
 
+from tinygrad_ko import memory
 from tinygrad_ko.bench import machine
 from tinygrad_ko.convnets import SimpleConvNet
 from tinygrad_ko.datasets import load_mnist
@@ -87,7 +91,11 @@ CONTENDERS = {  # (stepper, whole schedule)
     "tinygrad_ko": (stepper_ours, schedule_ours),
     "floor": (fused_convnet.stepper, schedule_of(fused_convnet.stepper)),
     "PyTorch": (stepper_pytorch, schedule_of(stepper_pytorch)),
+    "PyTorch, malloc as tinygrad_ko's": (stepper_pytorch, schedule_of(stepper_pytorch)),
 }
+# the workers import tinygrad_ko (its MNIST loader), which sets glibc's malloc to keep freed
+# memory (tinygrad_ko.memory): PyTorch runs as its users run it, without that, and again with it
+MALLOC_AS_USUAL = {"PyTorch"}
 
 
 def peak_mb():
@@ -117,9 +125,11 @@ def worker(name, steps, iters):
 
 
 def measure(name, steps=0, iters=0):
+    """One measurement of one contender, in a fresh process."""
     command = [sys.executable, __file__, "--worker", name, "--steps", str(steps)]
+    env = os.environ | ({memory.OPT_OUT: "0"} if name in MALLOC_AS_USUAL else {})
     out = subprocess.run([*command, "--iters", str(iters)], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+                         env=env, check=True).stdout  # fmt: skip
     return json.loads(out.splitlines()[-1])
 
 
@@ -128,7 +138,7 @@ def contenders():
     try:
         import torch
 
-        names.append("PyTorch")
+        names += ["PyTorch", "PyTorch, malloc as tinygrad_ko's"]
         print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
     except ImportError:
         print("PyTorch is not installed: measuring tinygrad_ko and the floor only")
