@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_ko import Function, Tensor, conv, gradcheck, layers, normalization, ops
+from tinygrad_ko.autograd import graph_order
 from tinygrad_ko.conv import Convolution, Pooling
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.ops import unbroadcast
-from tinygrad_ko.tensor import _graph_order
 from tinygrad_ko.testing.strategies import (
     AWAY_FROM_ZERO,
     GRID,
@@ -343,7 +343,7 @@ def test_the_table_has_a_row_for_every_op_and_layer():
     for strategy in TABLE.values():
         example = find(strategy, lambda _: True, settings=first)  # the first draw will do
         out = example.fn(*[Tensor(a, requires_grad=True) for a in example.arrays])
-        covered |= {type(t._creator) for t in _graph_order(out)}
+        covered |= {type(t._creator) for t in graph_order(out)}
     assert {cls.__name__ for cls in defined - covered} == set()
     assert {name for name, row in AT_RANK_0.items() if row is None} == set(NEEDS_AN_AXIS)
 
@@ -363,7 +363,7 @@ def test_no_gradient_is_computed_for_an_input_that_needs_none(name, data):
     for wanted in range(len(example.arrays)):
         tensors = [Tensor(a, requires_grad=i == wanted) for i, a in enumerate(example.arrays)]
         out = example.fn(*tensors)
-        for t in _graph_order(out):
+        for t in graph_order(out):
             node = t._creator
             grads = node._input_grads(np.ones(t.shape))
             assert [g is not None for g in grads] == [x.requires_grad for x in node.inputs]

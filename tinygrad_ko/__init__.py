@@ -4,9 +4,10 @@
 import os
 
 from tinygrad_ko import layers, memory  # noqa: F401  (layers gives tensors relu() and sigmoid())
+from tinygrad_ko.autograd import Function, detect_anomaly, no_grad
 from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
-from tinygrad_ko.tensor import Function, Tensor, detect_anomaly, no_grad
+from tinygrad_ko.tensor import Tensor
 
 __all__ = [
     "Function",

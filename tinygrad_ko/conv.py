@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_ko.tensor import Function
+from tinygrad_ko.autograd import Function
 
 __all__ = ["Convolution", "Pooling", "col2im", "conv_output_size", "im2col"]
 

@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygrad_ko.tensor import Tensor, _backprop, no_grad
+from tinygrad_ko.autograd import backprop, no_grad
+from tinygrad_ko.tensor import Tensor
 
 __all__ = [
     "GradcheckError",
@@ -121,9 +122,7 @@ def _vjp(out, u, wrt):
     """uᵀJ for each tensor in wrt, by backprop (zeros where the output does not depend on it)."""
     try:
         grads = (
-            _backprop(out, u, retain_graph=True, wrt=wrt)
-            if out.requires_grad
-            else [None] * len(wrt)
+            backprop(out, u, retain_graph=True, wrt=wrt) if out.requires_grad else [None] * len(wrt)
         )
     except ValueError as error:  # a backward rule returned the wrong shape or count
         raise GradcheckError(f"gradcheck: backprop failed: {error}") from error

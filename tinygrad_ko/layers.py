@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_ko.autograd import Function
 from tinygrad_ko.functions import as_batch, pick, sigmoid
 from tinygrad_ko.ops import unbroadcast
-from tinygrad_ko.tensor import Function, Tensor
+from tinygrad_ko.tensor import Tensor
 
 __all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
 

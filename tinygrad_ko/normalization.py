@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.tensor import Function
+from tinygrad_ko.autograd import Function
 
 __all__ = ["BatchNormalization", "Dropout"]
 

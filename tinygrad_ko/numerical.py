@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.tensor import Tensor, no_grad
+from tinygrad_ko.autograd import no_grad
+from tinygrad_ko.tensor import Tensor
 
 __all__ = ["gradient_descent", "numerical_diff", "numerical_gradient", "numerical_gradient_2d"]
 

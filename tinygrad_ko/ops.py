@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_ko.autograd import Function
 from tinygrad_ko.functions import log_softmax, softmax
-from tinygrad_ko.tensor import Function, Tensor
+from tinygrad_ko.tensor import Tensor
 
 
 def unbroadcast(grad, shape):

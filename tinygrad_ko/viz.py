@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.tensor import Tensor, _graph_order
+from tinygrad_ko.autograd import graph_order
+from tinygrad_ko.tensor import Tensor
 
 __all__ = ["to_dot"]
 
@@ -26,7 +27,7 @@ def to_dot(tensor, *, values=False, grads=False, max_elements=10):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
     try:
-        ops = list(reversed(_graph_order(tensor))) if tensor._creator is not None else []
+        ops = list(reversed(graph_order(tensor))) if tensor._creator is not None else []
     except RuntimeError:
         raise ValueError(
             "to_dot: backward() has freed this graph; draw it before backward, or call "

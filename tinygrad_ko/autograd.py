@@ -1,0 +1,351 @@
+"""The graph and the walk back (book chapter 5): Function, the base of every op and layer; each
+call on tensors a node of the computation graph (5.1); backprop, the chain rule from an output
+back to the leaves (5.2-5.3); no_grad and detect_anomaly.
+
+Define-by-run: calling a Function on tensors computes the result at once and, when some input
+wants a gradient, records the call as the output's creator. backprop walks the recorded graph
+from the output back, applying each node's local backward rule.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Function", "backprop", "detect_anomaly", "graph_order", "no_grad"]
+
+_grad_enabled = True
+_anomaly_mode = False
+_PACKAGE = str(Path(__file__).resolve().parent)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Record no graph inside the block (evaluation, numerical differentiation)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Inside the block, the first op whose forward or backward makes NaN or inf raises
+    FloatingPointError, naming the op and the line of your code that called it. Each op's
+    result is checked, so it is slower: for finding a bug, not for training."""
+    global _anomaly_mode
+    previous, _anomaly_mode = _anomaly_mode, True
+    try:
+        yield
+    finally:
+        _anomaly_mode = previous
+
+
+def _user_frame():
+    """'file:line in function' of the innermost caller outside this package."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    if frame is None:
+        return "an unknown place"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _check_finite(array, what, node):
+    """In anomaly mode: raise if a float result holds NaN or inf."""
+    if array is None or array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    bad = "NaN" if np.isnan(array).any() else "inf"
+    where = getattr(
+        node, "called_at", "a place not recorded (its forward ran outside detect_anomaly)"
+    )
+    raise FloatingPointError(f"{what.format(bad)}; it was called at {where}")
+
+
+def _constant(value, fn, position):
+    """A Tensor for a plain argument of a Function call: arrays of numbers are wrapped as they
+    are; anything that is not numbers is refused, naming the op and the argument."""
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return Tensor._from_op(value, None)
+    try:
+        return Tensor(value)
+    except TypeError:
+        raise TypeError(
+            f"{fn.name}: argument {position} must be a tensor or numbers, got {_describe(value)}"
+        ) from None
+
+
+def _describe(value):
+    """A short description of a value for error messages: its type, and dtype and shape."""
+    if isinstance(value, (Tensor, np.ndarray)):
+        return f"{type(value).__name__} of dtype {value.dtype} and shape {value.shape}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+class Function:
+    """One operation of the graph, its backward rule right beside its forward (5.4).
+
+    Subclass it: write forward(self, *arrays) returning an array, and backward(self, dout)
+    returning dL/d(input) for each input, a tuple when there are several (None for an input that
+    needs none). Keep in self what backward needs, as the book's layers do.
+
+    - Book way: call forward and backward yourself on NumPy arrays.
+    - Graph way: call the instance on tensors, y = Square()(x); each call becomes its own node
+      (a copy of the instance), so one instance may be used any number of times. Keyword
+      arguments go to forward as they are (BatchNormalization()(x, train_flg=False)).
+
+    A layer of the book checks what it is given the book's way, where no graph has checked it:
+    x = self.book_input("x", x) at the start of forward, dout = self.book_dout(dout) at the
+    start of backward (which compares it with self.out_shape, set by forward).
+
+    Layers holding weights list them in `param_names` (Affine: "W", "b"); the weights become
+    extra inputs of the node and their gradients are read from "d" + name (dW, db) after
+    backward, as in the book. Trailing inputs that never need a gradient (labels) may be left
+    out of backward's result. backward may write into dout (the book's Relu does): a rule
+    defined outside this library gets its own copy, as one array may feed several nodes.
+    """
+
+    name = None  # how messages name it; the class name unless the class says otherwise
+    param_names = ()
+    _builtin = False
+    # set on each node before forward: which inputs want a gradient (all False when nothing is
+    # recorded, under no_grad or when no input requires one; None the book's way: all of them)
+    needs_input_grad = None
+    inputs = ()  # set on each node: the input tensors; None once the graph is freed
+
+    def forward(self, *xs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, dout)")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # the library's own rules never write into dout, so they can share it without a copy,
+        # and NumPy's errors inside them are reported naming the op
+        cls._builtin = cls.__module__.startswith("tinygrad_ko.")
+        if "name" not in cls.__dict__:
+            cls.name = cls.__name__
+
+    def needs_grad(self, i):
+        """Whether input i wants a gradient; always true when used the book's way."""
+        return self.needs_input_grad is None or self.needs_input_grad[i]
+
+    def book_input(self, name, value):
+        """The book's way, value as an array of numbers, or a TypeError naming this Function and
+        the argument; tensors, and anything in the graph (checked by __call__), as they are."""
+        if self.needs_input_grad is not None or isinstance(value, Tensor):
+            return value
+        array = np.asarray(value)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{type(self).__name__}: {name} must be numbers, got dtype {array.dtype} "
+                f"(shape {array.shape})"
+            )
+        return array
+
+    def book_dout(self, dout):
+        """The book's way, dout as an array of the shape forward's output had (self.out_shape),
+        or a clear error; in the graph, backprop has checked it already."""
+        if self.needs_input_grad is not None:
+            return dout
+        shape = getattr(self, "out_shape", None)
+        if shape is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: call forward first; backward uses what it saved"
+            )
+        dout = np.asarray(dout)
+        if dout.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}.backward: dout has shape {dout.shape}, but forward's "
+                f"output had shape {shape}"
+            )
+        return dout
+
+    def __call__(self, *args, **options):
+        node = object.__new__(type(self))
+        node.__dict__.update(self.__dict__)
+        inputs = [a if isinstance(a, Tensor) else _constant(a, self, i) for i, a in enumerate(args)]
+        arrays = [x.data for x in inputs]
+        for name in self.param_names:  # the node computes with the weights' arrays
+            w = getattr(self, name)
+            w = w if isinstance(w, Tensor) else Tensor(w)
+            setattr(node, name, w.data)
+            inputs.append(w)
+        needs = tuple([x._requires_grad for x in inputs])
+        record = _grad_enabled and True in needs
+        node.needs_input_grad = needs if record else (False,) * len(needs)  # forward may look
+        try:
+            out = node.forward(*arrays, **options)
+        except (ValueError, TypeError, IndexError) as error:
+            if not self._builtin or str(error).startswith(f"{self.name}:"):
+                raise  # the op's own message, or a user's Function: theirs to read
+            kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+            shapes = ", ".join(f"{x.data.dtype} {x.data.shape}" for x in inputs)
+            raise kind(f"{self.name}: {error} (inputs: {shapes})") from None
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        if out.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{type(self).__name__}.forward returned dtype {out.dtype}; it must return "
+                "a numeric NumPy array"
+            )
+        if _anomaly_mode:
+            node.called_at = _user_frame()
+            _check_finite(out, f"{self.name} produced {{}} in its forward pass", node)
+        if not record:
+            return Tensor._from_op(out, None)
+        node.inputs = tuple(inputs)
+        return Tensor._from_op(out, node)
+
+    def _input_grads(self, dout):
+        """backward's result as one gradient per node input, weights' gradients included."""
+        grads = self.backward(dout if self._builtin else np.array(dout))
+        if not isinstance(grads, tuple):
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
+        n_args = len(self.inputs) - len(self.param_names)
+        if len(grads) != n_args:
+            left_out = self.inputs[len(grads) : n_args]
+            if len(grads) > n_args or any(x._requires_grad for x in left_out):
+                raise ValueError(
+                    f"{type(self).__name__}.backward returned {len(grads)} gradient(s), but the "
+                    f"call had {n_args} input(s) and each input that requires a gradient needs one"
+                )
+            grads += (None,) * len(left_out)
+        if self.param_names:
+            grads += tuple([getattr(self, "d" + name) for name in self.param_names])
+        return grads
+
+    def _release(self):
+        """Free what the node saved for backward; backprop through it again is an error."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+def graph_order(root):
+    """The non-leaf tensors behind root, each before the tensors it was computed from: a
+    depth-first walk that lists a tensor once all its inputs are listed, reversed."""
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        t, inputs_listed = stack.pop()
+        if inputs_listed:
+            order.append(t)
+        elif t not in visited:
+            visited.add(t)
+            stack.append((t, True))
+            for x in _node_inputs(t):
+                if x._creator is not None:
+                    stack.append((x, False))
+    order.reverse()
+    return order
+
+
+def _node_inputs(t):
+    inputs = t._creator.inputs
+    if inputs is None:
+        raise RuntimeError(
+            f"backward: the graph through {type(t._creator).__name__} was freed by an earlier "
+            "backward(); pass retain_graph=True to the first backward to go through it again"
+        )
+    return inputs
+
+
+def _seed(root, grad):
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: a gradient can be left out only for a scalar output, this tensor has "
+                f"shape {root.shape}; call backward(grad) with dL/dtensor of that shape"
+            )
+        return np.ones(root.data.shape, root.data.dtype)
+    seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+    if seed.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {seed.shape}, but the tensor has shape {root.shape}"
+        )
+    return seed
+
+
+def _checked(node, i, x, g):
+    """A gradient from a backward rule, checked against its input: same shape, same dtype.
+    Never reshaped or summed here: undoing broadcasting is the job of the op that broadcast."""
+    if not isinstance(g, np.ndarray):
+        g = np.asarray(g)
+    if g.shape != x.data.shape:
+        raise ValueError(
+            f"{type(node).__name__}.backward: the gradient for input {i} has shape {g.shape}, "
+            f"but input {i} has shape {x.data.shape}"
+        )
+    return g if g.dtype == x.data.dtype else g.astype(x.data.dtype)
+
+
+def _sum(a, b):
+    """a + b as a new array, never a NumPy scalar: NumPy gives a scalar for 0-d + 0-d."""
+    total = a + b
+    return total if type(total) is np.ndarray else np.asarray(total)
+
+
+def backprop(root, grad=None, retain_graph=False, wrt=None):
+    """Backpropagation (5.3): visit nodes from root back to the leaves, each after all nodes
+    that use its output, so its gradient is complete when its backward rule runs.
+
+    Without `wrt`, leaf gradients are added to .grad. With `wrt` (a sequence of tensors), their
+    gradients are returned instead and no .grad anywhere is touched.
+    """
+    if not root._requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require a gradient (it was computed under "
+            "no_grad(), or from inputs none of which requires one)"
+        )
+    wanted = None if wrt is None else set(wrt)
+    grads, kept = {root: _seed(root, grad)}, {}
+    for t in graph_order(root) if root._creator is not None else ():
+        g = grads.pop(t, None)  # complete: every user of t came before it
+        node = t._creator
+        if g is not None:
+            if t._retains_grad if wanted is None else t in wanted:
+                kept[t] = g
+            inputs = node.inputs
+            for i, gx in enumerate(node._input_grads(g)):
+                x = inputs[i]
+                if gx is None or not x._requires_grad:
+                    continue
+                data = x.data
+                if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+                    gx = _checked(node, i, x, gx)
+                if _anomaly_mode:
+                    what = f"{node.name}.backward produced {{}} in the gradient for input {i}"
+                    _check_finite(gx, what, node)
+                previous = grads.get(x)
+                grads[x] = gx if previous is None else _sum(previous, gx)
+        if not retain_graph:
+            node._release()
+    kept.update(grads)  # what is left in grads belongs to leaves
+    if wanted is not None:
+        return [kept.get(x) for x in wrt]
+    handed_out = set()
+    for x, g in kept.items():
+        if x.grad is not None:  # accumulate, keeping x's shape and dtype whatever .grad was set to
+            if np.shape(x.grad) != x.data.shape:
+                raise ValueError(
+                    f"backward: .grad of a tensor of shape {x.data.shape} was set to shape "
+                    f"{np.shape(x.grad)}; set it to None or to an array of the tensor's shape"
+                )
+            total = _sum(x.grad, g)
+            x.grad = total if total.dtype == x.data.dtype else total.astype(x.data.dtype)
+            continue
+        # .grad must own its memory: an op may pass one array on to several inputs
+        if g.base is not None or id(g) in handed_out:
+            g = g.copy()
+        handed_out.add(id(g))
+        x.grad = g
+    return None
+
+
+from tinygrad_ko.tensor import Tensor  # noqa: E402  (Tensor's methods call back into this module)
