@@ -60,6 +60,7 @@ KOREAN_EXPECTED = {  # a line unique to each example of README.ko.md: what it mu
     "SoftmaxWithLoss()": ["1.4076 [-0.45498", "0.12236", "0.33262"],
     "check_gradients(net": ["every parameter passes"],
     "MultiLayerNetExtend(20": ["5 True"],
+    "Convolution(np.ones": ["[10. 14. 18.] (1, 1, 2, 2)", "[[1. 2. 2. 1.]\n [2. 4. 4. 2.]\n [2. 4"],
 }
 
 
@@ -89,6 +90,7 @@ def test_the_readmes_link_each_other_and_their_pictures():
     assert "](README.ko.md)" in english and "](README.md)" in korean
     pictures = set(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", english + korean))
     assert {"examples/figures/graph.png", "examples/figures/train-relu.png"} <= pictures
+    assert {"examples/figures/train-convnet.png", "examples/figures/filters.png"} <= pictures
     for picture in pictures:
         data = (ROOT / picture).read_bytes()
         assert data[:4] == b"\x89PNG" and len(data) < 150_000, picture
