@@ -19,16 +19,10 @@ def init(seed=0, sizes=(784, 50, 10), std=0.01, dtype=np.float32):
     }
 
 
-def gradient(p, x, t):
-    """(loss, {name: gradient}) of the mean cross-entropy, forward and backward fused."""
-    n = len(x)
-    rows = np.arange(n)
-    h = x @ p["W1"]
-    h += p["b1"]
-    active = h > 0
-    h *= active
-    s = h @ p["W2"]
-    s += p["b2"]
+def softmax_cross_entropy(s, t):
+    """The mean cross-entropy of scores s (N, classes) against labels t, and its gradient
+    (softmax(s) - one-hot(t)) / N written over s: (loss, s)."""
+    n, rows = len(s), np.arange(len(s))
     s -= s.max(axis=1, keepdims=True)
     picked = s[rows, t]  # the labels' shifted scores (a copy)
     np.exp(s, out=s)
@@ -37,6 +31,18 @@ def gradient(p, x, t):
     loss = (np.log(total).sum() - picked.sum()) / n
     s[rows, t] -= 1
     s /= n
+    return loss, s
+
+
+def gradient(p, x, t):
+    """(loss, {name: gradient}) of the mean cross-entropy, forward and backward fused."""
+    h = x @ p["W1"]
+    h += p["b1"]
+    active = h > 0
+    h *= active
+    s = h @ p["W2"]
+    s += p["b2"]
+    loss, s = softmax_cross_entropy(s, t)
     dh = s @ p["W2"].T
     dh *= active
     return loss, {"W1": x.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ s, "b2": s.sum(axis=0)}

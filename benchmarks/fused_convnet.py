@@ -9,6 +9,7 @@ import math
 import time
 
 import numpy as np
+from fused import softmax_cross_entropy
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_ko.commands import SCHEDULES
@@ -53,16 +54,9 @@ def forward(p, x):
 
 def gradient(p, x, t):
     """(loss, {name: gradient}) of the mean cross-entropy, forward and backward fused."""
-    n, rows = len(x), np.arange(len(x))
+    n = len(x)
     s, (col_t, conv, arg, flat, h) = forward(p, x)
-    s -= s.max(axis=1, keepdims=True)
-    picked = s[rows, t]
-    np.exp(s, out=s)
-    total = s.sum(axis=1, keepdims=True)
-    s /= total
-    loss = (np.log(total).sum() - picked.sum()) / n
-    s[rows, t] -= 1
-    s /= n
+    loss, s = softmax_cross_entropy(s, t)
     grads = {"W3": h.T @ s, "b3": s.sum(axis=0)}
     dh = s @ p["W3"].T
     dh *= h > 0
