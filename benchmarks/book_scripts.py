@@ -8,8 +8,9 @@ Both copies run from the same np.random seed in fresh processes (tests/run_book_
 the book's first and ours second for odd-numbered scripts, the other way round for even ones.
 The import rule and the copies are the tests' (tests/book.py). Data: $TINYGRAD_KO_DATA.
 Expect about 15 minutes for chapters 4-6 on a 2-core machine, most of it the book's;
-ch07/train_convnet.py alone takes the book's code about an hour. --scripts picks scripts of the
-chapters given (ch08/train_deepnet.py would take the book's code most of a day).
+ch07/train_convnet.py alone takes the book's code about 17 minutes. --scripts runs only the
+scripts named, instead of whole chapters (ch08/train_deepnet.py would take the book's code most
+of a day).
 """
 
 import argparse
