@@ -6,12 +6,13 @@ Pick one with HYPOTHESIS_PROFILE=dev.
 
 Data: tests never download, nor do the programs they start (TINYGRAD_KO_OFFLINE). Tests marked
 `mnist` read the real files from $TINYGRAD_KO_DATA (by default ../shared/datasets beside the
-repository, holding mnist/); tests marked `book` use the book's code in ../shared/book. Where either
-is missing those tests are skipped, saying so, unless TINYGRAD_KO_REQUIRE_DATA is set (CI sets
-it), which makes that a failure.
+repository, holding mnist/); tests marked `book` use the book's code in ../shared/book; tests marked
+`graphviz` draw with Graphviz's dot program. Where one is missing those tests are skipped, saying
+so, unless TINYGRAD_KO_REQUIRE_DATA is set (CI sets it), which makes that a failure.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,8 @@ def pytest_runtest_setup(item):
             )
     if item.get_closest_marker("book") is not None and not (BOOK / "common").is_dir():
         reason = f"the book's code is not in {BOOK}"
+    if item.get_closest_marker("graphviz") is not None and shutil.which("dot") is None:
+        reason = "Graphviz's dot program is not installed (apt install graphviz)"
     if reason is None:
         return
     if os.environ.get("TINYGRAD_KO_REQUIRE_DATA"):

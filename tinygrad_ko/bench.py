@@ -131,12 +131,12 @@ def as_json(points):
     }
 
 
-def plot_costs(points, path):
-    """Both costs against the parameter count, log-log, one line per batch size."""
-    from tinygrad_ko.plot import figure_format, require_matplotlib, save_figure
+def plot_costs(points, path=None):
+    """Both costs against the parameter count, log-log, one line per batch size: a matplotlib
+    Figure, saved at path when given."""
+    from tinygrad_ko.plot import new_figure, save_figure
 
-    kind = figure_format(path, "plot_costs:")  # before drawing
-    figure = require_matplotlib()(figsize=(7, 5), dpi=100)
+    figure, kind = new_figure(path, "plot_costs:", figsize=(7, 5), dpi=100)
     ax = figure.subplots()
     for i, batch in enumerate(sorted({p.batch for p in points})):
         row = [p for p in points if p.batch == batch]
@@ -149,4 +149,4 @@ def plot_costs(points, path):
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     figure.tight_layout()
-    save_figure(figure, path, kind)
+    return save_figure(figure, path, kind)

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from tinygrad_ko.normalization import Dropout
 from tinygrad_ko.plot import figure_format, plot_history
 from tinygrad_ko.tensor import Tensor
 from tinygrad_ko.train import DEFAULT_LR, fit
-from tinygrad_ko.viz import to_dot
+from tinygrad_ko.viz import GRAPHVIZ_INSTALL, Graph, to_dot
 
 __all__ = ["bench", "gradient_check", "graph", "train"]
 
@@ -249,26 +248,18 @@ def graph(args):
     if args.grads:
         loss.backward(retain_graph=True)
     text = to_dot(loss, values=args.values, grads=args.grads)
-    program = shutil.which("dot")
-    if out.suffix.lower() == ".dot" or program is None:
+    if out.suffix.lower() == ".dot" or shutil.which("dot") is None:
         target = out if out.suffix.lower() == ".dot" else out.with_suffix(".dot")
         with atomic_write(target, "w") as f:
             f.write(text)
         print(f"wrote the graph to {target}")
         if target != out:
             print(
-                f"Graphviz's dot program is not installed, so {out} was not drawn. Install it "
-                "(Debian/Ubuntu: sudo apt install graphviz; macOS: brew install graphviz) and "
-                f"run: dot -T{out.suffix[1:].lower()} {target} -o {out}"
+                f"Graphviz's dot program is not installed, so {out} was not drawn: "
+                f"{GRAPHVIZ_INSTALL}; then run: dot -T{out.suffix[1:].lower()} {target} -o {out}"
             )
         return 0
-    result = subprocess.run(
-        [program, f"-T{out.suffix[1:].lower()}"], input=text.encode(), capture_output=True
-    )
-    if result.returncode != 0:
-        raise OSError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
-    with atomic_write(out) as f:
-        f.write(result.stdout)
+    Graph(text).save(out)
     print(f"drew the graph to {out}")
     return 0
 

@@ -6,6 +6,7 @@ the book's gradient_check.py for a whole network, as one call.
 
 from __future__ import annotations
 
+import html
 import itertools
 from typing import NamedTuple
 
@@ -286,22 +287,50 @@ class GradientReport(dict):
     def passed(self):
         return all(d.passed for d in self.values())
 
-    def __str__(self):
-        lines = [
-            f"backprop against central differences: {self.compared}",
-            f"{'parameter':10s} {'max |diff|':>11s} {'max rel':>9s} {'mean |diff|':>12s} "
-            f"{'tolerance':>10s} {'beyond':>13s}  result",
-        ]
-        for key, d in self.items():
-            lines.append(
-                f"{key:10s} {d.max_abs:11.3g} {d.max_rel:9.2g} {d.mean_abs:12.3g} "
-                f"{d.tolerance:10.3g} {f'{d.beyond}/{d.compared}':>13s}  "
-                f"{'pass' if d.passed else 'FAIL'}"
-            )
+    def rows(self):
+        """The table: a heading row, then per parameter its figures and its verdict."""
+        heading = ("parameter", "max |diff|", "max rel", "mean |diff|", "tolerance", "beyond")
+        body = [
+            (key, f"{d.max_abs:.3g}", f"{d.max_rel:.2g}", f"{d.mean_abs:.3g}",
+             f"{d.tolerance:.3g}", f"{d.beyond}/{d.compared}", "pass" if d.passed else "FAIL")
+            for key, d in self.items()
+        ]  # fmt: skip
+        return [(*heading, "result"), *body]
+
+    def verdict(self):
         failed = [key for key, d in self.items() if not d.passed]
         verdict = "every parameter passes" if not failed else f"FAILED: {', '.join(failed)}"
-        lines.append(f"{verdict} (each compared value within tolerance = {self.rule})")
+        return f"{verdict} (each compared value within tolerance = {self.rule})"
+
+    def __str__(self):
+        widths = [10, 11, 9, 12, 10, 13, 6]
+        lines = [f"backprop against central differences: {self.compared}"]
+        for row in self.rows():
+            cells = [f"{row[0]:{widths[0]}s}"]
+            cells += [f"{cell:>{w}s}" for cell, w in zip(row[1:-1], widths[1:-1])]
+            lines.append(" ".join(cells) + f"  {row[-1]}")
+        lines.append(self.verdict())
         return "\n".join(lines)
+
+    __repr__ = __str__  # a report at the prompt is the table
+
+    def _repr_pretty_(self, printer, cycle):  # IPython's text (a dict would print as a dict)
+        printer.text(str(self))
+
+    def _repr_html_(self):  # a notebook shows an HTML table, failures in red
+        heading, *body = self.rows()
+        rows = [_html_row(heading, "th")]
+        rows += [_html_row(row, "td", "" if row[-1] == "pass" else "color: red") for row in body]
+        caption = html.escape(f"backprop against central differences: {self.compared}")
+        return (
+            f"<table><caption>{caption}</caption>{''.join(rows)}</table>"
+            f"<p>{html.escape(self.verdict())}</p>"
+        )
+
+
+def _html_row(cells, tag, style=""):
+    inner = "".join(f"<{tag}>{html.escape(str(cell))}</{tag}>" for cell in cells)
+    return f"<tr style='{style}'>{inner}</tr>" if style else f"<tr>{inner}</tr>"
 
 
 def check_gradients(

@@ -43,6 +43,13 @@ class Optimizer:
         self.state = {}  # per parameter: its name (book's form) or its tensor (PyTorch's)
         self.buffers = {}  # scratch arrays, per shape, dtype and slot, shared by all parameters
 
+    def __repr__(self):
+        settings = ", ".join(
+            f"{k}={v:g}" for k, v in vars(self).items() if isinstance(v, numbers.Real)
+        )
+        form = "the book's form" if self.params is None else f"{len(self.params)} tensors"
+        return f"{type(self).__name__}({settings}; {form})"
+
     def update(self, params, grads):
         """The book's form: params[key] -= the step for grads[key], for every key. Arrays are
         updated in place; numbers (Python floats, NumPy scalars) are replaced by their new

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ from tinygrad_ko.files import atomic_write
 
 __all__ = [
     "figure_format",
+    "new_figure",
     "plot_filters",
     "plot_history",
     "require_matplotlib",
@@ -39,12 +42,31 @@ def smooth_curve(x, window=11):
 
 
 def require_matplotlib():
-    """matplotlib's Figure class, or an ImportError that says how to install it."""
+    """The class of our pictures: a matplotlib Figure that a notebook shows inline (PNG) even
+    when pyplot was never imported; or an ImportError that says how to install matplotlib."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError(f"plotting needs matplotlib, which is not installed: {INSTALL}") from None
-    return Figure
+    return _picture(Figure)
+
+
+@functools.cache
+def _picture(figure_class):
+    class Picture(figure_class):
+        def _repr_png_(self):
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return Picture
+
+
+def new_figure(path, caller, **options):
+    """(a Figure made with matplotlib's options, the format to save it in), the format checked
+    from path's suffix before any drawing; (figure, None) when path is None: nothing to save."""
+    kind = None if path is None else figure_format(path, caller)
+    return require_matplotlib()(**options), kind
 
 
 def figure_format(path, caller):
@@ -65,16 +87,19 @@ def figure_format(path, caller):
 
 
 def save_figure(figure, path, kind):
-    """Write figure to path in the format `kind` (from figure_format), atomically."""
-    with atomic_write(path) as f:
-        figure.savefig(f, format=kind)
+    """Write figure to path in the format `kind` (from figure_format), atomically; nothing
+    when path is None. Returns the figure."""
+    if path is not None:
+        with atomic_write(path) as f:
+            figure.savefig(f, format=kind)
+    return figure
 
 
-def plot_history(history, path, title=None):
-    """Save train/test accuracy (left) and the mini-batch loss (right) at path, in the format
-    its suffix names (.png, .svg, .pdf, .jpg, ...). Returns the matplotlib Figure."""
-    kind = figure_format(path, "plot_history:")  # before drawing
-    figure = require_matplotlib()(figsize=(10, 4), dpi=100)
+def plot_history(history, path=None, title=None):
+    """Train/test accuracy (left) and the mini-batch loss (right) as a matplotlib Figure (a
+    notebook shows it), saved at path when given, in the format its suffix names (.png, .svg,
+    .pdf, .jpg, ...)."""
+    figure, kind = new_figure(path, "plot_history:", figsize=(10, 4), dpi=100)
     accuracy, loss = figure.subplots(1, 2)
     accuracy.plot(history.eval_iteration, history.train_acc, "o-", label="train acc")
     accuracy.plot(history.eval_iteration, history.test_acc, "s--", label="test acc")
@@ -92,16 +117,14 @@ def plot_history(history, path, title=None):
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    save_figure(figure, path, kind)
-    return figure
+    return save_figure(figure, path, kind)
 
 
-def plot_filters(filters, path, columns=10):
-    """Save pictures of convolution filters at path, as the book's visualize_filter.py draws
-    them (7.6.1): each filter's first channel as a small gray image, dark for large weights.
-    filters: {title: W of shape (FN, C, FH, FW)}, one block of rows per title. Returns the
-    matplotlib Figure."""
-    kind = figure_format(path, "plot_filters:")
+def plot_filters(filters, path=None, columns=10):
+    """Pictures of convolution filters, as the book's visualize_filter.py draws them (7.6.1):
+    each filter's first channel as a small gray image, dark for large weights. filters:
+    {title: W of shape (FN, C, FH, FW)}, one block of rows per title. Returns the matplotlib
+    Figure, saved at path when given (format from the suffix)."""
     if not filters:
         raise ValueError("plot_filters: nothing to draw: give {title: filters}")
     for title, W in filters.items():
@@ -112,7 +135,8 @@ def plot_filters(filters, path, columns=10):
         if len(W) == 0:
             raise ValueError(f"plot_filters: {title!r} has no filters (shape {np.shape(W)})")
     rows = [-(-len(W) // columns) for W in filters.values()]  # rows each block needs
-    figure = require_matplotlib()(figsize=(columns, sum(rows) + 0.4 * len(rows)), dpi=60)
+    size = (columns, sum(rows) + 0.4 * len(rows))
+    figure, kind = new_figure(path, "plot_filters:", figsize=size, dpi=60)
     blocks = figure.subfigures(len(filters), 1, height_ratios=rows, squeeze=False)[:, 0]
     for block, n_rows, (title, W) in zip(blocks, rows, filters.items()):
         block.suptitle(title)
@@ -121,5 +145,4 @@ def plot_filters(filters, path, columns=10):
             ax.set_axis_off()
         for ax, w in zip(axes, np.asarray(W)[:, 0]):
             ax.imshow(w, cmap="gray_r", interpolation="nearest")
-    save_figure(figure, path, kind)
-    return figure
+    return save_figure(figure, path, kind)

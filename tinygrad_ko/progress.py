@@ -1,25 +1,53 @@
-"""Progress reporting: a tqdm bar on a terminal, plain lines when the output is a log or a pipe
-(or tqdm is not installed: it is the optional extra `progress`)."""
+"""Progress reporting: a tqdm bar where a person is watching (a widget in Jupyter and Colab, a
+text bar in a terminal), plain lines when the output is a log or a pipe, or when tqdm (the
+optional extra `progress`) is not installed."""
 
 from __future__ import annotations
 
 import sys
 import time
 
-__all__ = ["progress_bar"]
+__all__ = ["PlainProgress", "in_notebook", "progress_bar", "watched", "write"]
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (Jupyter, Colab, VS Code): IPython with a kernel attached."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def watched(stream=None):
+    """Whether a person is watching the output: a notebook, or a terminal on `stream` (stderr
+    by default). Logs, pipes and tests are not watched."""
+    stream = stream or sys.stderr
+    return in_notebook() or stream.isatty()
 
 
 def progress_bar(total=None, desc="", unit="it", stream=None):
-    """A context manager with update(n) and write(line), like tqdm's."""
-    stream = stream or sys.stderr
-    if stream.isatty():
+    """A context manager with update(n) and write(line), like tqdm's: tqdm.auto's bar in a
+    notebook (a widget; it and the lines go to stdout, which Jupyter does not tint as errors),
+    tqdm's text bar on a terminal, else PlainProgress. stream: stderr outside notebooks."""
+    notebook = in_notebook()
+    stream = stream or (sys.stdout if notebook else sys.stderr)
+    if notebook or stream.isatty():
         try:
-            from tqdm import tqdm
+            from tqdm.auto import tqdm
         except ImportError:
             pass
         else:
             return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", file=stream)
     return PlainProgress(total, desc, unit, stream)
+
+
+def write(line):
+    """Print a line to stdout without breaking a progress bar being drawn (tqdm.write)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print(line, flush=True)
+    else:
+        tqdm.write(line)
 
 
 class PlainProgress:

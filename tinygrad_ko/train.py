@@ -11,7 +11,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
-from tinygrad_ko.progress import progress_bar
+from tinygrad_ko.progress import progress_bar, watched, write
 
 __all__ = ["DEFAULT_LR", "OPTIMIZERS", "History", "Trainer", "fit"]
 
@@ -33,7 +33,7 @@ DEFAULT_LR = {  # chapter 4's SGD; the others as the book's classes default
 }
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What fit records: the loss of each mini-batch (as the network saw it before the update
     it led to, unless fit was told otherwise), and the accuracy on the training and test sets
@@ -44,6 +44,18 @@ class History:
     test_acc: list = field(default_factory=list)
     eval_iteration: list = field(default_factory=list)  # iterations done at each evaluation
     eval_seconds: float = field(default=0.0, compare=False)  # spent on those evaluations
+
+    def __repr__(self):
+        if not self.loss:
+            return "<History: empty>"
+        text = f"<History: {len(self.loss):,} losses (last {self.loss[-1]:.4g})"
+        if self.eval_iteration:
+            text += (
+                f", evaluated {len(self.eval_iteration)}x (last at iteration "
+                f"{self.eval_iteration[-1]:,}: train acc {self.train_acc[-1]:.4f}, "
+                f"test acc {self.test_acc[-1]:.4f})"
+            )
+        return text + ">"
 
 
 def fit(
@@ -57,11 +69,12 @@ def fit(
     optimizer="sgd",
     seed=0,
     numerical=False,
-    progress=False,
+    progress=None,
     evaluate_sample=None,
     evaluate_last=True,
     loss_after_update=False,
     callback=None,
+    report=None,
     epoch=None,
     start=0,
 ):
@@ -77,11 +90,14 @@ def fit(
     - seed: the batches' generator, so the same seed gives the same run; None draws them with
       np.random.choice, as the book's scripts do.
     - numerical=True takes gradients by central differences (4.5, slow).
+    - progress: a bar with a line per evaluation; None (the default) shows it where a person
+      is watching (a notebook or a terminal), not in logs, pipes and tests.
     - evaluate_sample=k evaluates on the first k samples of each set only; evaluate_last=False
       skips the evaluation after the last iteration unless it falls on an epoch.
     - loss_after_update=True records each batch's loss after its update, in evaluation mode,
       as the book's Trainer does (one more forward pass a step).
-    - callback(history) runs after every iteration.
+    - callback(history) runs after every iteration, then report(history) after each
+      evaluation (by default a line written through the progress bar when it is on).
     - epoch: the book's Trainer passes len(x) / batch_size, a float, as it counts; start,
       the iterations done before, so a run continues a count (its train_step).
     """
@@ -108,6 +124,7 @@ def fit(
         net.train()
     k = slice(evaluate_sample)
     history = History()
+    progress = watched() if progress is None else progress
     bar = progress_bar(total=iters, desc="train") if progress else contextlib.nullcontext()
     with bar:
         for i in range(iters):
@@ -115,19 +132,22 @@ def fit(
             x, t = x_train[batch], t_train[batch]
             loss = step(net, optimizer, x, t, numerical, loss_after_update)
             history.loss.append(net.loss(x, t) if loss_after_update else loss)
-            if (start + i) % epoch == 0 or (evaluate_last and i == iters - 1):
+            evaluate = (start + i) % epoch == 0 or (evaluate_last and i == iters - 1)
+            if evaluate:
                 began = time.perf_counter()
                 history.eval_iteration.append(i + 1)
                 history.train_acc.append(net.accuracy(x_train[k], t_train[k]))
                 history.test_acc.append(net.accuracy(x_test[k], t_test[k]))
                 history.eval_seconds += time.perf_counter() - began
-                if progress:
-                    bar.write(
-                        f"epoch {i / epoch:5.2f}  iteration {i + 1:6d}  train acc "
-                        f"{history.train_acc[-1]:.4f}  test acc {history.test_acc[-1]:.4f}"
-                    )
             if callback is not None:
                 callback(history)
+            if evaluate and report is not None:
+                report(history)
+            elif evaluate and progress:
+                bar.write(
+                    f"epoch {i / epoch:5.2f}  iteration {i + 1:6d}  train acc "
+                    f"{history.train_acc[-1]:.4f}  test acc {history.test_acc[-1]:.4f}"
+                )
             if progress:
                 bar.update()
     return history
@@ -156,7 +176,7 @@ class Trainer:
     optimizer named (any case) with its arguments in optimizer_param. train() fills
     train_loss_list (each batch's loss after its update), train_acc_list and test_acc_list
     (every epoch, on the first evaluate_sample_num_per_epoch samples when given), printing the
-    book's lines when verbose. It runs fit."""
+    book's lines when verbose. It runs fit; progress as fit's (a bar where a person watches)."""
 
     optimizers = OPTIMIZERS  # by lowercase name
 
@@ -173,6 +193,7 @@ class Trainer:
         optimizer_param=MappingProxyType({"lr": 0.01}),  # the book's default, read-only
         evaluate_sample_num_per_epoch=None,
         verbose=True,
+        progress=None,
     ):
         if evaluate_sample_num_per_epoch is not None and evaluate_sample_num_per_epoch < 1:
             raise ValueError(
@@ -187,6 +208,7 @@ class Trainer:
         parameters = network.parameters() if hasattr(network, "parameters") else None
         self.optimizer = self.optimizers[name](parameters, **optimizer_param)
         self.network, self.verbose, self.epochs = network, verbose, epochs
+        self.progress = progress
         self.x_train, self.t_train, self.x_test, self.t_test = x_train, t_train, x_test, t_test
         self.batch_size = mini_batch_size
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
@@ -222,7 +244,9 @@ class Trainer:
             evaluate_sample=self.evaluate_sample_num_per_epoch,
             evaluate_last=False,
             loss_after_update=True,
-            callback=self._report if self.verbose else None,
+            progress=self.progress,
+            callback=self._loss_line if self.verbose else None,
+            report=self._epoch_line if self.verbose else None,
             epoch=self.iter_per_epoch,
             start=self.current_iter,
         )
@@ -232,11 +256,13 @@ class Trainer:
         self.train_acc_list += history.train_acc
         self.test_acc_list += history.test_acc
 
-    def _report(self, history):
-        """The book's lines: every batch's loss, and each epoch's accuracies."""
-        print("train loss:" + str(history.loss[-1]))
-        if history.eval_iteration and history.eval_iteration[-1] == len(history.loss):
-            print(
-                f"=== epoch:{self.current_epoch + len(history.train_acc)}, train acc:"
-                f"{history.train_acc[-1]}, test acc:{history.test_acc[-1]} ==="
-            )
+    def _loss_line(self, history):
+        """The book's line for every batch, written through the progress bar when it is on."""
+        write("train loss:" + str(history.loss[-1]))
+
+    def _epoch_line(self, history):
+        """The book's line for every epoch."""
+        write(
+            f"=== epoch:{self.current_epoch + len(history.train_acc)}, train acc:"
+            f"{history.train_acc[-1]}, test acc:{history.test_acc[-1]} ==="
+        )

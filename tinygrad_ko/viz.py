@@ -1,19 +1,79 @@
-"""Draw the computational graph (5.1) behind a tensor as Graphviz DOT text.
+"""Draw the computational graph (5.1) behind a tensor, with Graphviz.
 
-    from tinygrad_ko.viz import to_dot
-    print(to_dot(loss))  # paste into any Graphviz viewer, or: dot -Tsvg graph.dot -o graph.svg
+    from tinygrad_ko.viz import draw_graph, to_dot
+    draw_graph(loss)      # a notebook cell ending in this shows the graph (SVG)
+    print(to_dot(loss))   # the DOT text, for any Graphviz viewer: dot -Tsvg graph.dot -o graph.svg
 
 Tensors are ovals (name, shape, dtype), ops and layers boxes, edges follow the data forward.
+Drawing needs Graphviz's `dot` program (Colab has it); without it the DOT text is still there.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 
 from tinygrad_ko.autograd import graph_order
+from tinygrad_ko.files import atomic_write
 from tinygrad_ko.tensor import Tensor
 
-__all__ = ["to_dot"]
+__all__ = ["GRAPHVIZ_INSTALL", "Graph", "draw_graph", "render", "to_dot"]
+
+GRAPHVIZ_INSTALL = (
+    "install Graphviz's dot program: apt install graphviz (Debian, Ubuntu, Colab), "
+    "brew install graphviz (macOS) or conda install graphviz; pip's graphviz package alone "
+    "does not bring it"
+)
+
+
+def draw_graph(tensor, *, values=False, grads=False, max_elements=10):
+    """The graph that produced `tensor` as a Graph: shown as SVG at the end of a notebook cell
+    (like torchviz's make_dot), saved with .save(path). Arguments as to_dot's."""
+    return Graph(to_dot(tensor, values=values, grads=grads, max_elements=max_elements))
+
+
+class Graph:
+    """A graph's DOT text (`source`) that draws itself: IPython shows it as SVG when Graphviz's
+    dot program is installed, and otherwise as one line on how to get it, then the DOT text."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def svg(self):
+        """The drawing as SVG text (needs the dot program)."""
+        return render(self.source, "svg").decode()
+
+    def save(self, path):
+        """Write the graph to path: .dot or .gv the DOT text, .svg, .png or .pdf a drawing."""
+        kind = Path(path).suffix.lower()[1:]
+        if kind not in ("dot", "gv", "svg", "png", "pdf"):
+            raise ValueError(f"Graph.save {path}: the name must end in .dot, .gv, .svg, .png, .pdf")
+        data = self.source.encode() if kind in ("dot", "gv") else render(self.source, kind)
+        with atomic_write(path) as f:
+            f.write(data)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        if shutil.which("dot") is None:
+            return {"text/plain": f"(to see this graph drawn, {GRAPHVIZ_INSTALL})\n{self.source}"}
+        return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+
+    def __repr__(self):
+        ops = self.source.count("shape=box")
+        return f"<Graph: {ops} ops; .source has the DOT text, .save(path) writes it or a drawing>"
+
+
+def render(source, kind):
+    """DOT text drawn by Graphviz's dot program, as the bytes of a `kind` file (svg, png, pdf)."""
+    program = shutil.which("dot")
+    if program is None:
+        raise RuntimeError(f"drawing a graph needs Graphviz: {GRAPHVIZ_INSTALL}")
+    result = subprocess.run([program, f"-T{kind}"], input=source.encode(), capture_output=True)
+    if result.returncode != 0:
+        raise OSError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
 
 
 def to_dot(tensor, *, values=False, grads=False, max_elements=10):
