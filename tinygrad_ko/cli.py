@@ -146,7 +146,7 @@ def network_options(add):
     add("--hidden-sizes", type=sizes, metavar="N,N,...", help="mlp's layers (100,100,100)")
     add("--batchnorm", action="store_true", help="mlp: batch normalization (6.3)")
     add("--dropout", type=ratio, metavar="RATIO", help="mlp: dropout (6.4.3)")
-    add("--weight-decay", type=decay, metavar="LAMBDA", help="mlp: weight decay ½λΣW² (6.4.1)")
+    add("--weight-decay", type=decay, metavar="LAMBDA", help="mlp: weight decay ½λΣW² (6.4.2)")
 
 
 def sizes(text):

@@ -26,7 +26,7 @@ class MultiLayerNet(Network):
 
     weight_init_std is a number or a name: 'relu' or 'he' for He's √(2/n), 'sigmoid' or
     'xavier' for Xavier's √(1/n), n being the layer's input size (6.2.2-6.2.3). Weight decay
-    adds ½λΣ‖W‖² to the loss, and so λW to each gradient (6.4.1). use_dropout drops
+    adds ½λΣ‖W‖² to the loss, and so λW to each gradient (6.4.2). use_dropout drops
     dropout_ratio of each hidden layer's units in training (6.4.3); use_batchnorm normalizes
     each hidden Affine's output (6.3). Weights are drawn from NumPy's global random state, as
     the book's, or from `seed`.

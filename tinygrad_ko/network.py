@@ -159,7 +159,7 @@ class Network:
 
     def forward(self, x, t, training=None):
         """The loss on the batch (x, t) as a Tensor to call backward() on: the mean
-        cross-entropy, plus the weight decay ½λΣ‖W‖² when weight_decay_lambda is set (6.4.1)."""
+        cross-entropy, plus the weight decay ½λΣ‖W‖² when weight_decay_lambda is set (6.4.2)."""
         loss = self.last_layer(self.scores(x, training), t)
         if self.weight_decay_lambda:
             loss = loss + self.weight_decay(self.tensors)
