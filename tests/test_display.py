@@ -156,3 +156,12 @@ def test_the_trainer_writes_its_lines_through_the_bar_in_a_notebook(notebook, ca
 def test_progress_can_be_switched_either_way(notebook, capsys):
     fit(TwoLayerNet(6, 4, 3, seed=0), *data(), iters=12, batch_size=10, progress=False)
     assert capsys.readouterr() == ("", "")
+
+
+def test_layers_show_their_class_and_weight_shapes():
+    from tinygrad_ko.convnets import SimpleConvNet
+
+    assert repr(TwoLayerNet(4, 3, 2, seed=0).layers) == (
+        "[Affine(W (4, 3), b (3,)), Sigmoid(), Affine(W (3, 2), b (2,))]"
+    )
+    assert repr(SimpleConvNet(seed=0).layers[0]) == "Convolution(W (30, 1, 5, 5), b (30,))"

@@ -133,6 +133,10 @@ class Function:
         if "name" not in cls.__dict__:
             cls.name = cls.__name__
 
+    def __repr__(self):  # Affine(W (784, 50), b (50,)): what a list of layers shows
+        weights = [(name, getattr(self, name, None)) for name in self.param_names]
+        return f"{self.name}({', '.join(f'{n} {np.shape(w)}' for n, w in weights)})"
+
     def needs_grad(self, i):
         """Whether input i wants a gradient; always true when used the book's way."""
         return self.needs_input_grad is None or self.needs_input_grad[i]
