@@ -1,17 +1,21 @@
-"""Retraining the chapter-4 network: tinygrad_ko against a hand-fused NumPy loop (the floor).
+"""Retraining the chapter-5 network: tinygrad_ko against a hand-fused NumPy loop (the floor),
+and against PyTorch and JAX where they are installed.
 
     python benchmarks/train_speed.py [--repeats 3] [--json FILE]
 
-Both run the book's schedule on the real MNIST in this process, in alternating repetitions:
+All run the book's schedule on the real MNIST in this process, in alternating repetitions:
 10000 mini-batches of 100, SGD lr 0.1, train and test accuracy every epoch, ReLU 784-50-10.
 tinygrad_ko goes through the normal user path (TwoLayerNet and fit). Reported: medians of the
-whole loop and of the steps alone (the loop without the evaluations), their ratios, test
-accuracy, the peak memory of `tinygrad-ko train` and of the floor (each in its own process),
-and throughput across batch sizes. Data: $TINYGRAD_KO_DATA/mnist, else the cache.
+whole loop and of the steps alone (the loop without the evaluations), their ratios to the floor
+and to JAX (medians of the ratios within each repetition), test accuracy, one gradient of a
+batch of 100 against the floor's, the peak memory of `tinygrad-ko train` and of the floor (each
+in its own process), and throughput across batch sizes. Data: $TINYGRAD_KO_DATA/mnist, else the
+cache. BLAS threads are as the environment sets them (OPENBLAS_NUM_THREADS), and printed.
 """
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -57,16 +61,41 @@ def pytorch(train_set, test_set, iters):
     return time.perf_counter() - start, eval_seconds, test_acc
 
 
-def implementations():
-    """tinygrad_ko and the floor, and PyTorch when it is installed."""
-    runs = {"tinygrad_ko": ours, "floor": floor}
-    try:
-        import torch
+def jax_jit(train_set, test_set, iters):
+    import jax_reference
 
-        runs[f"PyTorch {torch.__version__}"] = pytorch
-    except ImportError:
-        print("PyTorch is not installed: measuring tinygrad_ko and the floor only")
+    start = time.perf_counter()
+    _, test_acc, eval_seconds = jax_reference.train(train_set, test_set, iters=iters)
+    return time.perf_counter() - start, eval_seconds, test_acc
+
+
+def implementations():
+    """tinygrad_ko and the floor, and PyTorch and JAX when they are installed."""
+    runs = {"tinygrad_ko": ours, "floor": floor}
+    for module, name, run in (("torch", "PyTorch", pytorch), ("jax", "JAX", jax_jit)):
+        try:
+            version = __import__(module).__version__
+        except ImportError:
+            print(f"{name} is not installed: not measured")
+        else:
+            runs[f"{name} {version}"] = run
     return runs
+
+
+def gradient_times(train_set, repeats=7, number=300):
+    """Seconds per gradient of a batch of 100, net.gradient (the book's call) and the floor's,
+    alternating: the medians of `repeats` timings of `number` calls each."""
+    x, t = train_set[0][:100], train_set[1][:100]
+    net, p = TwoLayerNet(784, 50, 10, activation="relu", seed=0), fused.init(0)
+    calls = {"tinygrad_ko": lambda: net.gradient(x, t), "floor": lambda: fused.gradient(p, x, t)}
+    seconds = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                call()
+            seconds[name].append((time.perf_counter() - start) / number)
+    return {name: float(np.median(v)) for name, v in seconds.items()}
 
 
 def peak_megabytes(code):
@@ -144,6 +173,8 @@ def main():
     args = parser.parse_args()
     iters, train_argv = (300, ["--iters", "300"]) if args.smoke else (10000, [])
     print(f"machine: {machine()}")
+    threads = {k: os.environ.get(k, "unset") for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+    print("BLAS threads: " + ", ".join(f"{k}={v}" for k, v in threads.items()))
     train_set, test_set = load_mnist()
 
     contenders = implementations()
@@ -163,6 +194,13 @@ def main():
     # shared machine better than a ratio of medians
     paired = np.array(runs["tinygrad_ko"])[:, :2] / np.array(runs["floor"])[:, :2]
     loop_ratio, step_ratio = np.median(paired, axis=0)
+    jax_name = next((name for name in runs if name.startswith("JAX")), None)
+    jax_ratio = None
+    if jax_name is not None:
+        jax_ratio = float(
+            np.median(np.array(runs["tinygrad_ko"])[:, 0] / np.array(runs[jax_name])[:, 0])
+        )
+    gradient = gradient_times(train_set, number=30 if args.smoke else 300)
     cli = "from tinygrad_ko.cli import main; main"
     memory = {
         "tinygrad-ko train": peak_megabytes(f"{cli}(['train', *{train_argv}])"),
@@ -189,6 +227,13 @@ def main():
         f"\ntinygrad_ko / floor, median of {args.repeats} paired repetitions: training loop "
         f"{loop_ratio:.2f}, steps alone {step_ratio:.2f}"
     )
+    if jax_ratio is not None:
+        print(f"tinygrad_ko / {jax_name}, training loop, median of the same pairs: {jax_ratio:.2f}")
+    print(
+        f"one gradient of a batch of 100: net.gradient {gradient['tinygrad_ko'] * 1e3:.3f} ms, "
+        f"the floor's {gradient['floor'] * 1e3:.3f} ms, ratio "
+        f"{gradient['tinygrad_ko'] / gradient['floor']:.2f}"
+    )
     print("\n| peak memory | MB |\n|---|---:|")
     for name, mb in memory.items():
         print(f"| {name} | {mb} |")
@@ -207,8 +252,11 @@ def main():
         result = {
             "machine": machine(),
             "runs": {k: [list(r) for r in v] for k, v in runs.items()},
+            "blas_threads": threads,
             "loop_ratio": loop_ratio,
             "step_ratio": step_ratio,
+            "jax_ratio": jax_ratio,
+            "gradient_seconds": gradient,
             "peak_memory_mb": memory,
             "resident_mb_over_steps": over_run,
             "throughput": {str(k): v for k, v in rates.items()},

@@ -26,6 +26,11 @@ pytestmark = pytest.mark.mnist
             {"machine", "loop_ratio", "step_ratio", "peak_memory_mb", "resident_mb_over_steps"},
         ),
         (
+            "blas_threads.py",
+            "| a second training | ",
+            {"machine", "seconds"},
+        ),
+        (
             "convnet_speed.py",
             "tinygrad_ko's step over each, median of 1 paired rounds of 5 steps: floor ",
             {"machine", "ms_per_step", "ratios", "schedule"},

@@ -7,6 +7,8 @@ attribute names (Affine sets layer.dW and layer.db). Graph way: call the layer o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinygrad_ko.autograd import Function
@@ -33,8 +35,10 @@ class ReLU(Function):
 
     def backward(self, dout):
         dout = self.book_dout(dout)
-        if np.isfinite(dout.sum()):  # no inf or NaN in dout: masking by a product is exact,
-            return dout * ~self.mask  # and much faster than np.where in the training loop
+        # no inf or NaN in dout (Σ dout² is finite; a huge one only takes the slower path):
+        # masking by a product is exact, and much faster than np.where in the training loop
+        if math.isfinite(np.vdot(dout, dout)):
+            return dout * ~self.mask
         return np.where(self.mask, 0, dout)  # 0·inf would be NaN; the book's dx is 0
 
 
@@ -129,7 +133,11 @@ class SoftmaxWithLoss(Function):
         x, t = as_batch("SoftmaxWithLoss", x, t)
         n = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)  # log softmax = z - log Σ exp z, exactly
-        y = np.exp(z)
+        if t.shape == x.shape or self.delta:
+            y = np.exp(z)
+        else:  # labels: their z first, then exp z in z's place (one array fewer)
+            picked = pick("SoftmaxWithLoss", z, t)
+            y = np.exp(z, out=z)
         total = y.sum(axis=1, keepdims=True)
         y /= total
         log_total = np.log(total, out=total)
@@ -139,7 +147,7 @@ class SoftmaxWithLoss(Function):
         elif t.shape == x.shape:
             self.loss = np.sum(t * (log_total - z)) / n
         else:  # the mean of per-sample losses: no cancellation between two large sums
-            self.loss = (log_total[:, 0] - pick("SoftmaxWithLoss", z, t)).sum() / n
+            self.loss = (log_total[:, 0] - picked).sum() / n
         self.t, self.y = t, y
         return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
