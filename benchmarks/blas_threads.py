@@ -74,7 +74,7 @@ def main():
     args = parser.parse_args()
     if args.smoke:
         args.iters, args.repeats = 20, 1
-    cores = os.cpu_count()
+    cores = os.cpu_count() or 1
     settings = sorted({1, cores})
     print(f"machine: {machine()}")
     print(f"fit for {args.iters} iterations, medians of {args.repeats}")

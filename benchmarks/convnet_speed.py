@@ -69,6 +69,7 @@ def schedule_ours(train_set, test_set, iters):
     start = time.perf_counter()
     net = SimpleConvNet(seed=0)
     history = fit(net, train_set, test_set, iters=iters, optimizer="adam", lr=0.001, seed=0,
+                  progress=False,
                   evaluate_sample=fused_convnet.BOOK.evaluate_sample)  # fmt: skip
     began = time.perf_counter()
     accuracy = net.accuracy(*test_set)

@@ -2,16 +2,19 @@
 gradient report as a table, short reprs, inline figures, and progress that stays off stderr in
 a notebook and off altogether in logs and tests."""
 
+import importlib.util
+import pickle
 import shutil
 import sys
 import types
+import warnings
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 from test_gradcheck import TinyNet
 
-from tinygrad_ko import Tensor, check_gradients
+from tinygrad_ko import Tensor, check_gradients, viz
 from tinygrad_ko.models import TwoLayerNet
 from tinygrad_ko.optim import SGD, Adam
 from tinygrad_ko.plot import plot_filters, plot_history
@@ -128,14 +131,23 @@ def test_progress_is_off_in_logs_and_tests(capsys):
 
 @pytest.fixture
 def notebook(monkeypatch):
-    """IPython with a kernel attached, as in Jupyter and Colab."""
+    """IPython with a kernel attached, as in Jupyter and Colab, without ipywidgets (the widget
+    itself is checked in a real kernel by test_notebooks): tqdm.auto would warn on stderr."""
     shell = types.SimpleNamespace(kernel=object())
     monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else find_spec(name, *a),
+    )
 
 
 def test_in_a_notebook_progress_is_on_and_nothing_goes_to_stderr(notebook, capsys):
     assert in_notebook() and watched()
-    fit(TwoLayerNet(6, 4, 3, seed=0), *data(), iters=12, batch_size=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would reach the notebook's stderr
+        fit(TwoLayerNet(6, 4, 3, seed=0), *data(), iters=12, batch_size=10)
     out, err = capsys.readouterr()
     assert err == ""
     assert "12/12" in out  # the bar (tqdm's text one here: no widget library in a plain process)
@@ -156,6 +168,42 @@ def test_the_trainer_writes_its_lines_through_the_bar_in_a_notebook(notebook, ca
 def test_progress_can_be_switched_either_way(notebook, capsys):
     fit(TwoLayerNet(6, 4, 3, seed=0), *data(), iters=12, batch_size=10, progress=False)
     assert capsys.readouterr() == ("", "")
+
+
+def test_progress_can_be_forced_on_in_a_log(capsys):
+    fit(TwoLayerNet(6, 4, 3, seed=0), *data(), iters=10, batch_size=10, progress=True)
+    out, err = capsys.readouterr()
+    assert "train: 100% (10/10 it" in err and out.count("train acc") == 3  # epochs of 6, last
+
+
+def test_without_a_stderr_nobody_is_watching(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", None)  # pythonw, some service runners
+    assert not watched()
+
+
+def test_a_figure_can_be_pickled_and_read_back():
+    figure = plot_history(History(loss=[1.0, 0.5], train_acc=[0.5], test_acc=[0.4],
+                                  eval_iteration=[2]))  # fmt: skip
+    again = pickle.loads(pickle.dumps(figure))
+    assert again._repr_png_().startswith(PNG) and len(again.axes) == 2
+
+
+def test_a_graph_whose_drawing_fails_says_why_and_shows_the_text(monkeypatch):
+    def broken(source, kind):
+        raise OSError("dot failed: Format: svg not recognized")
+
+    monkeypatch.setattr(viz, "render", broken)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
+    graph = draw_graph(small_loss())
+    assert graph._repr_mimebundle_() == {
+        "text/plain": f"(dot failed: Format: svg not recognized)\n{graph.source}"
+    }
+
+
+def test_reprs_hold_for_odd_but_legal_values():
+    assert repr(SGD(lr=np.array(0.1))) == "SGD(lr=0.1; the book's form)"
+    partial = History(loss=[1.0], eval_iteration=[1])  # a History filled by hand
+    assert repr(partial) == "<History: 1 losses (last 1)>"
 
 
 def test_layers_show_their_class_and_weight_shapes():

@@ -112,6 +112,21 @@ def test_relu_matches_the_book_at_zero_nan_and_infinite_gradients():
     np.testing.assert_array_equal(xt.grad, expected)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_passes_huge_finite_gradients_exactly(dtype):
+    """Its check for inf and NaN in dout is Σ dout², which overflows for huge finite values:
+    those take the exact slow path, with no warning and the book's numbers."""
+    x = np.array([-1.0, 2.0, 3.0, -4.0], dtype)
+    dout = np.full(4, np.finfo(dtype).max / 2, dtype)
+    layer = Relu()
+    layer.forward(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dx = layer.backward(dout)
+    np.testing.assert_array_equal(dx, np.where(x <= 0, 0, dout))
+    assert dx.dtype == dtype
+
+
 def test_relu_backward_does_not_follow_later_changes_to_its_output():
     layer = Relu()
     y = layer.forward(np.array([-1.0, 1.0, 2.0]))

@@ -303,11 +303,11 @@ class GradientReport(dict):
         return f"{verdict} (each compared value within tolerance = {self.rule})"
 
     def __str__(self):
-        widths = [10, 11, 9, 12, 10, 13, 6]
+        widths = [10, 11, 9, 12, 10, 13]  # the result column goes last, unpadded
         lines = [f"backprop against central differences: {self.compared}"]
         for row in self.rows():
             cells = [f"{row[0]:{widths[0]}s}"]
-            cells += [f"{cell:>{w}s}" for cell, w in zip(row[1:-1], widths[1:-1])]
+            cells += [f"{cell:>{w}s}" for cell, w in zip(row[1:-1], widths[1:])]
             lines.append(" ".join(cells) + f"  {row[-1]}")
         lines.append(self.verdict())
         return "\n".join(lines)

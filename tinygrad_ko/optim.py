@@ -44,9 +44,8 @@ class Optimizer:
         self.buffers = {}  # scratch arrays, per shape, dtype and slot, shared by all parameters
 
     def __repr__(self):
-        settings = ", ".join(
-            f"{k}={v:g}" for k, v in vars(self).items() if isinstance(v, numbers.Real)
-        )
+        hyper = {k: v for k, v in vars(self).items() if k == "lr" or _is_number(v)}
+        settings = ", ".join(f"{k}={float(v):g}" for k, v in hyper.items())
         form = "the book's form" if self.params is None else f"{len(self.params)} tensors"
         return f"{type(self).__name__}({settings}; {form})"
 
@@ -131,6 +130,10 @@ class Optimizer:
 
     def apply(self, param, grad, state):
         raise NotImplementedError
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _number(name, key, value):

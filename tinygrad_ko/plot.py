@@ -59,7 +59,14 @@ def _picture(figure_class):
             self.savefig(buffer, format="png")
             return buffer.getvalue()
 
+    Picture.__module__, Picture.__qualname__ = __name__, "Picture"  # pickle finds it by name
     return Picture
+
+
+def __getattr__(name):  # tinygrad_ko.plot.Picture, made when first asked for (matplotlib)
+    if name == "Picture":
+        return require_matplotlib()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_figure(path, caller, **options):

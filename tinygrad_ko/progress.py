@@ -4,6 +4,7 @@ optional extra `progress`) is not installed."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 
@@ -17,27 +18,42 @@ def in_notebook():
     return getattr(shell, "kernel", None) is not None
 
 
-def watched(stream=None):
-    """Whether a person is watching the output: a notebook, or a terminal on `stream` (stderr
-    by default). Logs, pipes and tests are not watched."""
-    stream = stream or sys.stderr
-    return in_notebook() or stream.isatty()
+def watched():
+    """Whether a person is watching the output: a notebook, or a terminal on stderr. Logs,
+    pipes, tests, and programs without a stderr are not watched."""
+    return in_notebook() or _isatty(sys.stderr)
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no stream (pythonw), or a closed one
+        return False
 
 
 def progress_bar(total=None, desc="", unit="it", stream=None):
-    """A context manager with update(n) and write(line), like tqdm's: tqdm.auto's bar in a
-    notebook (a widget; it and the lines go to stdout, which Jupyter does not tint as errors),
-    tqdm's text bar on a terminal, else PlainProgress. stream: stderr outside notebooks."""
+    """A context manager with update(n) and write(line), like tqdm's: in a notebook tqdm's
+    widget (or its text bar without ipywidgets), it and the lines on stdout, which Jupyter does
+    not tint as errors; tqdm's text bar on a terminal; else PlainProgress. stream: stderr
+    outside notebooks."""
     notebook = in_notebook()
     stream = stream or (sys.stdout if notebook else sys.stderr)
-    if notebook or stream.isatty():
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            pass
-        else:
-            return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit == "B", file=stream)
+    bar = _tqdm(notebook) if notebook or _isatty(stream) else None
+    if bar is not None:
+        return bar(total=total, desc=desc, unit=unit, unit_scale=unit == "B", file=stream)
     return PlainProgress(total, desc, unit, stream)
+
+
+def _tqdm(notebook):
+    """tqdm's bar class: the widget in a notebook that has ipywidgets (tqdm.auto would warn on
+    stderr where it is missing), else the text bar; None without tqdm."""
+    try:
+        from tqdm.std import tqdm
+    except ImportError:
+        return None
+    if notebook and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm
+    return tqdm
 
 
 def write(line):

@@ -49,7 +49,7 @@ class History:
         if not self.loss:
             return "<History: empty>"
         text = f"<History: {len(self.loss):,} losses (last {self.loss[-1]:.4g})"
-        if self.eval_iteration:
+        if self.eval_iteration and self.train_acc and self.test_acc:
             text += (
                 f", evaluated {len(self.eval_iteration)}x (last at iteration "
                 f"{self.eval_iteration[-1]:,}: train acc {self.train_acc[-1]:.4f}, "

@@ -10,6 +10,7 @@ Drawing needs Graphviz's `dot` program (Colab has it); without it the DOT text i
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -58,10 +59,13 @@ class Graph:
     def _repr_mimebundle_(self, include=None, exclude=None):
         if shutil.which("dot") is None:
             return {"text/plain": f"(to see this graph drawn, {GRAPHVIZ_INSTALL})\n{self.source}"}
-        return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except OSError as error:  # dot is there but failed: say so, and still show the text
+            return {"text/plain": f"({error})\n{self.source}"}
 
     def __repr__(self):
-        ops = self.source.count("shape=box")
+        ops = len(re.findall(r"^  f\d+ \[", self.source, re.M))  # op nodes are f0, f1, ...
         return f"<Graph: {ops} ops; .source has the DOT text, .save(path) writes it or a drawing>"
 
 
