@@ -133,11 +133,7 @@ class SoftmaxWithLoss(Function):
         x, t = as_batch("SoftmaxWithLoss", x, t)
         n = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)  # log softmax = z - log Σ exp z, exactly
-        if t.shape == x.shape or self.delta:
-            y = np.exp(z)
-        else:  # labels: their z first, then exp z in z's place (one array fewer)
-            picked = pick("SoftmaxWithLoss", z, t)
-            y = np.exp(z, out=z)
+        y = np.exp(z)
         total = y.sum(axis=1, keepdims=True)
         y /= total
         log_total = np.log(total, out=total)
@@ -147,7 +143,7 @@ class SoftmaxWithLoss(Function):
         elif t.shape == x.shape:
             self.loss = np.sum(t * (log_total - z)) / n
         else:  # the mean of per-sample losses: no cancellation between two large sums
-            self.loss = (log_total[:, 0] - picked).sum() / n
+            self.loss = (log_total[:, 0] - pick("SoftmaxWithLoss", z, t)).sum() / n
         self.t, self.y = t, y
         return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
