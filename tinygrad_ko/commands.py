@@ -250,8 +250,7 @@ def graph(args):
     text = to_dot(loss, values=args.values, grads=args.grads)
     if out.suffix.lower() == ".dot" or shutil.which("dot") is None:
         target = out if out.suffix.lower() == ".dot" else out.with_suffix(".dot")
-        with atomic_write(target, "w") as f:
-            f.write(text)
+        Graph(text).save(target)
         print(f"wrote the graph to {target}")
         if target != out:
             print(

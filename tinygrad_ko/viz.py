@@ -57,11 +57,9 @@ class Graph:
             f.write(data)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        if shutil.which("dot") is None:
-            return {"text/plain": f"(to see this graph drawn, {GRAPHVIZ_INSTALL})\n{self.source}"}
         try:
             return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
-        except OSError as error:  # dot is there but failed: say so, and still show the text
+        except (RuntimeError, OSError) as error:  # no dot, or a dot that failed: say so
             return {"text/plain": f"({error})\n{self.source}"}
 
     def __repr__(self):
