@@ -12,7 +12,7 @@ from hypothesis import Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_ko import Function, Tensor, conv, gradcheck, layers, normalization, ops
+from tinygrad_ko import Function, Tensor, conv, gradcheck, gradgradcheck, layers, normalization, ops
 from tinygrad_ko.autograd import graph_order
 from tinygrad_ko.conv import Convolution, Pooling
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
@@ -218,6 +218,87 @@ def pooling(draw):
     )
 
 
+@st.composite
+def sum_to(draw, max_dims):
+    small, large = draw(hnp.mutually_broadcastable_shapes(num_shapes=1, max_dims=max_dims))
+    shape, x = small[0], draw(arrays(large))
+
+    def ref(a):  # every element of a added into the one of `shape` it would be copied from
+        out = np.zeros(shape)
+        for i in np.ndindex(a.shape):
+            out[tuple(0 if n == 1 else k for k, n in zip(i[a.ndim - len(shape) :], shape))] += a[i]
+        return out
+
+    return Example(lambda t: ops.SumTo(shape)(t), ref, (x,))
+
+
+@st.composite
+def broadcast_to(draw, max_dims):
+    small, large = draw(hnp.mutually_broadcastable_shapes(num_shapes=1, max_dims=max_dims))
+    x = draw(arrays(small[0]))
+    return Example(lambda t: ops.BroadcastTo(large)(t), lambda a: a * np.ones(large), (x,))
+
+
+@st.composite
+def scatter_add(draw):
+    shape = draw(shapes(1, 3))
+    index = np.array(  # repeats allowed: they must add up
+        draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=1, max_size=6)), np.intp
+    )
+    values = draw(arrays((len(index), *shape[1:])))
+
+    def ref(v):
+        out = np.zeros(shape)
+        for k, i in enumerate(index):
+            out[i] += v[k]
+        return out
+
+    return Example(lambda t: ops.ScatterAdd(index, shape)(t), ref, (values,))
+
+
+@st.composite
+def concatenate(draw):
+    shape = draw(shapes(1, 3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    lengths = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    xs = tuple(
+        draw(arrays(tuple(n if k == axis % len(shape) else s for k, s in enumerate(shape))))
+        for n in lengths
+    )
+    return Example(lambda *ts: ops.concatenate(ts, axis), lambda *a: np.concatenate(a, axis), xs)
+
+
+@st.composite
+def im2col(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    (h, w), (fh, fw), stride, pad = window_geometry(draw)
+
+    def ref(x):  # a row per (image, window place), a column per (channel, row, column)
+        windows = np_windows(x, fh, fw, stride, pad)  # (N, C, OH, OW, FH, FW)
+        return windows.transpose(0, 2, 3, 1, 4, 5).reshape(-1, c * fh * fw)
+
+    return Example(
+        lambda t: conv.Im2col(fh, fw, stride, pad)(t), ref, (draw(arrays((n, c, h, w))),)
+    )
+
+
+@st.composite
+def col2im(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    (h, w), (fh, fw), stride, pad = window_geometry(draw)
+    out_h, out_w = (h + 2 * pad - fh) // stride + 1, (w + 2 * pad - fw) // stride + 1
+    col = draw(arrays((n * out_h * out_w, c * fh * fw)))
+
+    def ref(col):  # each entry added back to the padded image place it came from
+        img = np.zeros((n, c, h + 2 * pad, w + 2 * pad))
+        rows = col.reshape(n, out_h, out_w, c, fh, fw)
+        for i, j, y, x in np.ndindex(out_h, out_w, fh, fw):
+            img[:, :, i * stride + y, j * stride + x] += rows[:, i, j, :, y, x]
+        return img[:, :, pad : pad + h, pad : pad + w]
+
+    return Example(lambda t: conv.Col2im((n, c, h, w), fh, fw, stride, pad)(t), ref, (col,))
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -246,6 +327,8 @@ def table(max_dims=3):
         "exp": row(lambda a: a.exp(), np.exp, one()),
         "log": row(lambda a: a.log(), np.log, one(POSITIVE)),
         "tanh": row(lambda a: a.tanh(), np.tanh, one()),
+        "sin": row(lambda a: a.sin(), np.sin, one()),
+        "cos": row(lambda a: a.cos(), np.cos, one()),
         "sum": reduction("sum", np.sum, max_dims),
         "mean": reduction("mean", np.mean, max_dims),
         "max": reduction("max", np.max, max_dims, GRID, unique=True),
@@ -255,6 +338,10 @@ def table(max_dims=3):
         "transpose": transpose(max_dims),
         ".T": row(lambda a: a.T, np.transpose, one()),
         "getitem": getitem(max_dims),
+        "sum_to": sum_to(max_dims),
+        "broadcast_to": broadcast_to(max_dims),
+        "scatter_add": with_an_axis(scatter_add()),
+        "concatenate": with_an_axis(concatenate()),
         "ReLU": row(lambda a: ReLU()(a), lambda a: np.maximum(a, 0), one(AWAY_FROM_ZERO)),
         "Sigmoid": row(lambda a: Sigmoid()(a), lambda a: 1 / (1 + np.exp(-a)), one()),
         "Affine": with_an_axis(affine()),
@@ -263,6 +350,8 @@ def table(max_dims=3):
         "Dropout": dropout(max_dims),
         "Convolution": with_an_axis(convolution()),
         "Pooling": with_an_axis(pooling()),
+        "im2col": with_an_axis(im2col()),
+        "col2im": with_an_axis(col2im()),
     }
 
 
@@ -277,6 +366,10 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "BatchNormalization": lambda x: BatchNormalization(np.ones(1), np.zeros(1))(x),
     "Convolution": lambda x: Convolution(np.ones((1, 1, 1, 1)), np.zeros(1))(x),
     "Pooling": lambda x: Pooling(1, 1, stride=1)(x),
+    "scatter_add": lambda x: ops.ScatterAdd(np.array([0, 0]), (2,))(x),
+    "concatenate": lambda x: ops.concatenate([x, x]),
+    "im2col": lambda x: conv.Im2col(1, 1)(x),
+    "col2im": lambda x: conv.Col2im((1, 1, 1, 1), 1, 1)(x),
 }
 
 
@@ -300,6 +393,22 @@ def check_forward_and_gradients(example):
         np.testing.assert_array_equal(t.grad, 2 * g)
 
 
+def check_second_derivatives(example):
+    """The second rule (backward_graph, used by create_graph) gives the array rule's gradient,
+    which is what catches a wrong second rule that is merely self-consistent; and its own
+    derivative agrees with central differences (gradgradcheck, float64)."""
+    plain = [Tensor(a, requires_grad=True) for a in example.arrays]
+    graph = [Tensor(a, requires_grad=True) for a in example.arrays]
+    out = example.fn(*plain)
+    seed = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(seed)
+    example.fn(*graph).backward(seed, create_graph=True)
+    for p, g in zip(plain, graph):
+        assert isinstance(g.grad, Tensor)
+        np.testing.assert_allclose(g.grad.data, p.grad, rtol=1e-10, atol=1e-12)
+    assert gradgradcheck(example.fn, graph)
+
+
 def check_float32(example):
     tensors = [Tensor(a.astype(np.float32), requires_grad=True) for a in example.arrays]
     out = example.fn(*tensors)
@@ -316,6 +425,13 @@ def test_forward_matches_numpy_and_backward_matches_central_differences(name, da
     check_forward_and_gradients(data.draw(TABLE[name]))
 
 
+@pytest.mark.parametrize("name", TABLE)
+@given(data=st.data())
+@settings(max_examples=15)
+def test_second_rule_gives_the_gradient_and_its_derivative_matches_differences(name, data):
+    check_second_derivatives(data.draw(TABLE[name]))
+
+
 @pytest.mark.parametrize("name", [name for name, row in AT_RANK_0.items() if row is not None])
 @given(data=st.data())
 @settings(max_examples=10)
@@ -323,6 +439,7 @@ def test_every_op_that_takes_0d_inputs_is_right_at_rank_0(name, data):
     example = data.draw(AT_RANK_0[name])
     assert all(a.ndim == 0 for a in example.arrays)
     check_forward_and_gradients(example)
+    check_second_derivatives(example)
     check_float32(example)
 
 

@@ -4,8 +4,8 @@
 import os
 
 from tinygrad_ko import layers, memory  # noqa: F401  (layers gives tensors relu() and sigmoid())
-from tinygrad_ko.autograd import Function, detect_anomaly, no_grad
-from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck
+from tinygrad_ko.autograd import Function, detect_anomaly, enable_grad, grad, no_grad
+from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck, gradgradcheck
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
 from tinygrad_ko.tensor import Tensor
 
@@ -15,7 +15,10 @@ __all__ = [
     "Tensor",
     "check_gradients",
     "detect_anomaly",
+    "enable_grad",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
     "gradient_descent",
     "no_grad",
     "numerical_diff",

@@ -1,10 +1,15 @@
 """The graph and the walk back (book chapter 5): Function, the base of every op and layer; each
 call on tensors a node of the computation graph (5.1); backprop, the chain rule from an output
-back to the leaves (5.2-5.3); no_grad and detect_anomaly.
+back to the leaves (5.2-5.3); grad(), no_grad, enable_grad and detect_anomaly.
 
 Define-by-run: calling a Function on tensors computes the result at once and, when some input
 wants a gradient, records the call as the output's creator. backprop walks the recorded graph
 from the output back, applying each node's local backward rule.
+
+Gradients of gradients (book 3, steps 33-36): with create_graph=True the walk applies each
+node's second rule, backward_graph, written in Tensor ops, so the gradients it gives are
+tensors with a graph of their own, differentiable again. A plain walk never calls it: first
+order runs exactly the array rules.
 """
 
 from __future__ import annotations
@@ -15,7 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Function", "backprop", "detect_anomaly", "graph_order", "no_grad"]
+__all__ = [
+    "Function",
+    "backprop",
+    "detect_anomaly",
+    "enable_grad",
+    "grad",
+    "graph_order",
+    "no_grad",
+]
 
 _grad_enabled = True
 _anomaly_mode = False
@@ -23,14 +36,23 @@ _PACKAGE = str(Path(__file__).resolve().parent)
 
 
 @contextlib.contextmanager
-def no_grad():
-    """Record no graph inside the block (evaluation, numerical differentiation)."""
+def _recording(enabled):
     global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    previous, _grad_enabled = _grad_enabled, enabled
     try:
         yield
     finally:
         _grad_enabled = previous
+
+
+def no_grad():
+    """Record no graph inside the block (evaluation, numerical differentiation)."""
+    return _recording(False)
+
+
+def enable_grad():
+    """Record the graph inside the block even within no_grad(), as PyTorch's enable_grad."""
+    return _recording(True)
 
 
 @contextlib.contextmanager
@@ -109,6 +131,13 @@ class Function:
     backward, as in the book. Trailing inputs that never need a gradient (labels) may be left
     out of backward's result. backward may write into dout (the book's Relu does): a rule
     defined outside this library gets its own copy, as one array may feed several nodes.
+
+    Gradients of gradients: backward_graph(self, dout, out) is the same rule written in Tensor
+    ops (dout and out, the node's output, are tensors; the inputs are self.inputs, weights
+    last), returning one gradient per input, weights included (None where none is needed).
+    Only backward(create_graph=True) and grad(..., create_graph=True) call it, so its result
+    can be differentiated again, to any order. A Function without one still gives the right
+    gradient there, but differentiating that gradient again is an error naming it.
     """
 
     name = None  # how messages name it; the class name unless the class says otherwise
@@ -118,6 +147,7 @@ class Function:
     # recorded, under no_grad or when no input requires one; None the book's way: all of them)
     needs_input_grad = None
     inputs = ()  # set on each node: the input tensors; None once the graph is freed
+    backward_graph = None  # the rule in Tensor ops, for create_graph (see above)
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
@@ -211,19 +241,32 @@ class Function:
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
         grads = self.backward(dout if self._builtin else np.array(dout))
-        if not isinstance(grads, tuple):
-            grads = tuple(grads) if isinstance(grads, list) else (grads,)
-        n_args = len(self.inputs) - len(self.param_names)
-        if len(grads) != n_args:
-            left_out = self.inputs[len(grads) : n_args]
-            if len(grads) > n_args or any(x._requires_grad for x in left_out):
-                raise ValueError(
-                    f"{type(self).__name__}.backward returned {len(grads)} gradient(s), but the "
-                    f"call had {n_args} input(s) and each input that requires a gradient needs one"
-                )
-            grads += (None,) * len(left_out)
+        grads = self._one_per_input(grads, len(self.inputs) - len(self.param_names), "backward")
         if self.param_names:
             grads += tuple([getattr(self, "d" + name) for name in self.param_names])
+        return grads
+
+    def _input_grads_graph(self, dout, out):
+        """backward_graph's result (create_graph): one tensor or None per node input, weights
+        included; through the array rule when the Function has no backward_graph."""
+        if self.backward_graph is None:
+            return _once_differentiable(self, dout)
+        grads = self.backward_graph(dout, out)
+        return self._one_per_input(grads, len(self.inputs), "backward_graph")
+
+    def _one_per_input(self, grads, n, rule):
+        """A rule's result as a tuple of n gradients: None added for trailing inputs that need
+        none (labels), or a clear error."""
+        if not isinstance(grads, tuple):
+            grads = tuple(grads) if isinstance(grads, list) else (grads,)
+        if len(grads) != n:
+            left_out = self.inputs[len(grads) : n]
+            if len(grads) > n or any(x._requires_grad for x in left_out):
+                raise ValueError(
+                    f"{type(self).__name__}.{rule} returned {len(grads)} gradient(s), but the "
+                    f"call had {n} input(s) and each input that requires a gradient needs one"
+                )
+            grads += (None,) * len(left_out)
         return grads
 
     def _release(self):
@@ -232,10 +275,12 @@ class Function:
         self.inputs = None
 
 
-def graph_order(root):
-    """The non-leaf tensors behind root, each before the tensors it was computed from: a
-    depth-first walk that lists a tensor once all its inputs are listed, reversed."""
-    order, visited, stack = [], set(), [(root, False)]
+def graph_order(*roots, stop=()):
+    """The non-leaf tensors behind the roots, each before the tensors it was computed from: a
+    depth-first walk that lists a tensor once all its inputs are listed, reversed. Tensors in
+    `stop` count as leaves: the walk does not go past them."""
+    order, visited = [], set(stop)
+    stack = [(root, False) for root in reversed(roots) if root._creator is not None]
     while stack:
         t, inputs_listed = stack.pop()
         if inputs_listed:
@@ -260,25 +305,53 @@ def _node_inputs(t):
     return inputs
 
 
-def _seed(root, grad):
+def _leading_to(order, wanted):
+    """The tensors of order from which some tensor in wanted is reached going back: the part
+    of the graph a gradient with respect to wanted needs (grad() walks only that)."""
+    leads = set()
+    for t in reversed(order):  # inputs before the tensors made from them
+        if t in wanted or any(x in leads or x in wanted for x in t._creator.inputs):
+            leads.add(t)
+    return [t for t in order if t in leads]
+
+
+def _seed(root, grad, as_tensor):
+    """dL/droot to start the walk: ones for a scalar, else `grad` checked against root. For
+    create_graph a tensor; one that requires a gradient is used as it is (the double-vjp)."""
+    if as_tensor and isinstance(grad, Tensor) and grad._requires_grad:
+        if grad.shape != root.shape or grad.dtype != root.dtype:
+            raise ValueError(
+                f"backward: grad has shape {grad.shape} and dtype {grad.dtype}, but the tensor "
+                f"has shape {root.shape} and dtype {root.dtype}"
+            )
+        return grad
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
                 f"backward: a gradient can be left out only for a scalar output, this tensor has "
                 f"shape {root.shape}; call backward(grad) with dL/dtensor of that shape"
             )
-        return np.ones(root.data.shape, root.data.dtype)
-    seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
+        seed = np.ones(root.data.shape, root.data.dtype)
+    else:
+        seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=root.dtype)
     if seed.shape != root.shape:
         raise ValueError(
             f"backward: grad has shape {seed.shape}, but the tensor has shape {root.shape}"
         )
-    return seed
+    return Tensor._from_op(seed, None) if as_tensor else seed
 
 
 def _checked(node, i, x, g):
     """A gradient from a backward rule, checked against its input: same shape, same dtype.
     Never reshaped or summed here: undoing broadcasting is the job of the op that broadcast."""
+    if isinstance(g, Tensor):  # from backward_graph: its dtype is its rule's to get right
+        if g.shape != x.data.shape or g.dtype != x.data.dtype:
+            raise ValueError(
+                f"{type(node).__name__}.backward_graph: the gradient for input {i} has shape "
+                f"{g.shape} and dtype {g.dtype}, but input {i} has shape {x.data.shape} and "
+                f"dtype {x.data.dtype}"
+            )
+        return g
     if not isinstance(g, np.ndarray):
         g = np.asarray(g)
     if g.shape != x.data.shape:
@@ -295,41 +368,39 @@ def _sum(a, b):
     return total if type(total) is np.ndarray else np.asarray(total)
 
 
-def backprop(root, grad=None, retain_graph=False, wrt=None):
+def backprop(root, grad=None, retain_graph=False, wrt=None, create_graph=False):
     """Backpropagation (5.3): visit nodes from root back to the leaves, each after all nodes
     that use its output, so its gradient is complete when its backward rule runs.
 
     Without `wrt`, leaf gradients are added to .grad. With `wrt` (a sequence of tensors), their
-    gradients are returned instead and no .grad anywhere is touched.
+    gradients are returned instead and no .grad anywhere is touched. With create_graph, the
+    gradients are tensors made by the nodes' backward_graph rules, recorded in a graph.
     """
-    if not root._requires_grad:
-        raise RuntimeError(
-            "backward: this tensor does not require a gradient (it was computed under "
-            "no_grad(), or from inputs none of which requires one)"
-        )
+    return _walk((root,), (grad,), retain_graph, wrt, create_graph)
+
+
+def _walk(roots, seeds, retain_graph, wrt, create_graph, stop=()):
+    """backprop from several roots at once, each seeded with its own gradient."""
+    for root in roots:
+        if not root._requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require a gradient (it was computed under "
+                "no_grad(), or from inputs none of which requires one)"
+            )
     wanted = None if wrt is None else set(wrt)
-    grads, kept = {root: _seed(root, grad)}, {}
-    for t in graph_order(root) if root._creator is not None else ():
-        g = grads.pop(t, None)  # complete: every user of t came before it
-        node = t._creator
-        if g is not None:
-            if t._retains_grad if wanted is None else t in wanted:
-                kept[t] = g
-            inputs = node.inputs
-            for i, gx in enumerate(node._input_grads(g)):
-                x = inputs[i]
-                if gx is None or not x._requires_grad:
-                    continue
-                data = x.data
-                if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
-                    gx = _checked(node, i, x, gx)
-                if _anomaly_mode:
-                    what = f"{node.name}.backward produced {{}} in the gradient for input {i}"
-                    _check_finite(gx, what, node)
-                previous = grads.get(x)
-                grads[x] = gx if previous is None else _sum(previous, gx)
-        if not retain_graph:
-            node._release()
+    add = (lambda a, b: a + b) if create_graph else _sum
+    grads, kept = {}, {}
+    for root, seed in zip(roots, seeds):
+        g = _seed(root, seed, create_graph)
+        grads[root] = g if root not in grads else add(grads[root], g)
+    order = graph_order(*roots, stop=stop)
+    if wanted is not None:
+        order = _leading_to(order, wanted)
+    if create_graph:
+        with _recording(True):  # the rules' tensor ops are recorded, even inside no_grad()
+            _through(order, grads, kept, wanted, retain_graph, create_graph, add)
+    else:
+        _through(order, grads, kept, wanted, retain_graph, create_graph, add)
     kept.update(grads)  # what is left in grads belongs to leaves
     if wanted is not None:
         return [kept.get(x) for x in wrt]
@@ -341,15 +412,145 @@ def backprop(root, grad=None, retain_graph=False, wrt=None):
                     f"backward: .grad of a tensor of shape {x.data.shape} was set to shape "
                     f"{np.shape(x.grad)}; set it to None or to an array of the tensor's shape"
                 )
+            if create_graph:
+                x.grad = g + Tensor(x.grad, dtype=x.data.dtype)
+                continue
             total = _sum(x.grad, g)
             x.grad = total if total.dtype == x.data.dtype else total.astype(x.data.dtype)
             continue
         # .grad must own its memory: an op may pass one array on to several inputs
-        if g.base is not None or id(g) in handed_out:
+        if not create_graph and (g.base is not None or id(g) in handed_out):
             g = g.copy()
         handed_out.add(id(g))
         x.grad = g
     return None
+
+
+def _through(order, grads, kept, wanted, retain_graph, create_graph, add):
+    """The walk itself: each node's rule applied to its complete gradient, in order."""
+    for t in order:
+        g = grads.pop(t, None)  # complete: every user of t came before it
+        node = t._creator
+        if g is not None:
+            if t._retains_grad if wanted is None else t in wanted:
+                kept[t] = g
+            inputs = node.inputs
+            rule = node._input_grads_graph(g, t) if create_graph else node._input_grads(g)
+            for i, gx in enumerate(rule):
+                x = inputs[i]
+                if gx is None or not x._requires_grad:
+                    continue
+                data = x.data
+                if type(gx) is not np.ndarray or gx.shape != data.shape or gx.dtype != data.dtype:
+                    gx = _checked(node, i, x, gx)
+                if _anomaly_mode:
+                    what = f"{node.name}.backward produced {{}} in the gradient for input {i}"
+                    _check_finite(gx.data if create_graph else gx, what, node)
+                previous = grads.get(x)
+                grads[x] = gx if previous is None else add(previous, gx)
+        if not retain_graph:
+            node._release()
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):  # fmt: skip
+    """The gradients of outputs with respect to inputs, as tensors, leaving every .grad alone
+    (PyTorch's torch.autograd.grad). Only the part of the graph that leads to inputs is walked.
+
+    outputs: a tensor or a sequence of them (their gradients add up); grad_outputs: dL/doutput
+    for each (may be left out for scalars; tensors that require a gradient are kept in the
+    graph). create_graph=True records the walk, so the gradients can be differentiated again;
+    retain_graph (default: create_graph) keeps the graph for another walk. An input the outputs
+    do not depend on is an error, or None with allow_unused=True.
+    """
+    outputs, inputs = _tensors("outputs", outputs), _tensors("inputs", inputs)
+    if grad_outputs is None:
+        seeds = (None,) * len(outputs)
+    else:
+        seeds = tuple(grad_outputs) if isinstance(grad_outputs, (list, tuple)) else (grad_outputs,)
+    if len(seeds) != len(outputs):
+        raise ValueError(
+            f"grad: {len(seeds)} grad_outputs for {len(outputs)} outputs; give one per output"
+        )
+    for k, x in enumerate(inputs):
+        if not x._requires_grad:
+            raise RuntimeError(
+                f"grad: input {k} (shape {x.shape}) does not require a gradient; make it with "
+                "requires_grad=True"
+            )
+    retain = create_graph if retain_graph is None else retain_graph
+    grads = _walk(outputs, seeds, retain, inputs, create_graph)
+    result = []
+    for k, (x, g) in enumerate(zip(inputs, grads)):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {k} (shape {x.shape}) was not used to compute the outputs; pass "
+                "allow_unused=True to get None for it"
+            )
+        if g is not None and not isinstance(g, Tensor):
+            g = Tensor._from_op(g.copy() if g.base is not None else g, None)
+        result.append(g)
+    return tuple(result)
+
+
+def _tensors(what, value):
+    values = (value,) if isinstance(value, Tensor) else tuple(value)
+    for v in values:
+        if not isinstance(v, Tensor):
+            raise TypeError(f"grad: {what} must be tensors, got {_describe(v)}")
+    if not values:
+        raise ValueError(f"grad: no {what} given")
+    return values
+
+
+def backward_through(forward, node, dout):
+    """backward_graph for a layer whose second rule is its forward written again in primitive
+    Tensor ops, forward(*node.inputs) -> output: dout is backpropagated through that, recorded,
+    so the gradients are exact to any order (batch norm's mean and variance depend on x too).
+    Runs only under create_graph; the walk stops at the node's inputs."""
+    inputs = list(node.inputs)
+    for i, x in enumerate(inputs):  # an input used twice gets a stand-in: a partial derivative each
+        if any(x is y for y in inputs[:i]):
+            inputs[i] = x.reshape(x.shape)
+    wanted = [x for i, x in enumerate(inputs) if node.needs_grad(i)]
+    grads = iter(_walk((forward(*inputs),), (dout,), True, wanted, True, stop=set(inputs)))
+    return tuple(next(grads) if node.needs_grad(i) else None for i in range(len(inputs)))
+
+
+class OnceDifferentiable(Function):
+    """A gradient that a Function's array rule gave under create_graph: the right values, but
+    no rule to differentiate them again (PyTorch's once_differentiable)."""
+
+    def __init__(self, of, value):
+        self.of, self.value = of, value
+
+    def forward(self, *tensors):
+        return self.value
+
+    def backward(self, dout):
+        raise RuntimeError(
+            f"{self.of}.backward works on arrays, so the gradient it gave cannot be "
+            f"differentiated again. Give {self.of} a rule in tensors: define "
+            "backward_graph(self, dout, out) returning the gradients computed with Tensor ops "
+            "from dout, out and self.inputs (see help(tinygrad_ko.Function))"
+        )
+
+    def backward_graph(self, dout, out):
+        return self.backward(dout)
+
+
+def _once_differentiable(node, dout):
+    """create_graph through a Function without backward_graph: its array rule's gradients as
+    OnceDifferentiable tensors, so a further derivative names the Function."""
+    grads = []
+    for x, g in zip(node.inputs, node._input_grads(dout.data)):
+        if g is not None and x._requires_grad:
+            g = np.asarray(g)
+            if g.shape == x.shape and g.dtype != x.dtype:
+                g = g.astype(x.dtype)
+            g = OnceDifferentiable(node.name, g)(dout, *node.inputs)
+        grads.append(g)
+    return grads
 
 
 from tinygrad_ko.tensor import Tensor  # noqa: E402  (Tensor's methods call back into this module)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_ko.autograd import Function
+from tinygrad_ko.autograd import Function, backward_through
 
-__all__ = ["Convolution", "Pooling", "col2im", "conv_output_size", "im2col"]
+__all__ = ["Col2im", "Convolution", "Im2col", "Pooling", "col2im", "conv_output_size", "im2col"]
 
 
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
@@ -57,6 +57,54 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
                 :, y, x
             ]
     return img[:, :, pad : h + pad, pad : w + pad].transpose(1, 0, 2, 3)
+
+
+class Im2col(Function):
+    """im2col as an op of the graph; its gradient is col2im, whose gradient is im2col again,
+    so convolution and pooling can be differentiated to any order."""
+
+    name = "im2col"
+
+    def __init__(self, filter_h, filter_w, stride=1, pad=0):
+        self.window = (filter_h, filter_w, stride, pad)
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self.name}: x must be images (N, C, H, W), got shape {x.shape}")
+        self.x_shape = x.shape
+        return im2col(x, *self.window)
+
+    def backward(self, dout):
+        return col2im(dout, self.x_shape, *self.window)
+
+    def backward_graph(self, dout, out):
+        return Col2im(self.x_shape, *self.window)(dout)
+
+
+class Col2im(Function):
+    """col2im as an op of the graph: the gradient of im2col, and the other way round."""
+
+    name = "col2im"
+
+    def __init__(self, input_shape, filter_h, filter_w, stride=1, pad=0):
+        self.input_shape, self.window = tuple(input_shape), (filter_h, filter_w, stride, pad)
+
+    def forward(self, col):
+        n, c, h, w = self.input_shape
+        out_h, out_w = _out_sizes(self.name, (h, w), *self.window)
+        rows, columns = n * out_h * out_w, c * self.window[0] * self.window[1]
+        if col.shape != (rows, columns):
+            raise ValueError(
+                f"{self.name}: col has shape {col.shape}; images {self.input_shape} with "
+                f"{self.window[0]}x{self.window[1]} windows need ({rows}, {columns})"
+            )
+        return col2im(col, self.input_shape, *self.window)
+
+    def backward(self, dout):
+        return im2col(dout, *self.window)
+
+    def backward_graph(self, dout, out):
+        return Im2col(*self.window)(dout)
 
 
 def _out_sizes(caller, size, filter_h, filter_w, stride, pad, detail=""):
@@ -144,6 +192,17 @@ class Convolution(Function):
         dcol = np.dot(self.col_W, dout).T  # the book's dout·Wᵀ, laid out as im2col's
         return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)
 
+    def backward_graph(self, dout, out):
+        return backward_through(self.convolve, self, dout)
+
+    def convolve(self, x, W, b):
+        """forward in Tensor ops: im2col(x)·Wᵀ + b, the rows back to (N, FN, OH, OW)."""
+        filters, _, fh, fw = W.shape
+        n, _, out_h, out_w = self.out_shape
+        col = Im2col(fh, fw, self.stride, self.pad)(x)
+        out = col @ W.reshape(filters, -1).T + b.reshape(-1)
+        return out.reshape(n, out_h, out_w, filters).transpose(0, 3, 1, 2)
+
 
 class Pooling(Function):
     """Max pooling layer (7.5): the maximum of each pool_h x pool_w window; the gradient goes to
@@ -189,6 +248,18 @@ class Pooling(Function):
                 np.maximum(self.argmax, k_where_greater, out=self.argmax)  # (all before are < k)
             np.maximum(pooled, place, out=pooled)
         return pooled
+
+    def backward_graph(self, dout, out):
+        return backward_through(self.pool, self, dout)
+
+    def pool(self, x):
+        """forward in Tensor ops: each window's maximum picked from im2col(x) by index, so the
+        gradient is routed to it by scatter-add, and that gradient's by picking again."""
+        n, c, out_h, out_w = self.out_shape
+        col = Im2col(self.pool_h, self.pool_w, self.stride, self.pad)(x)
+        windows = col.reshape(-1, self.pool_h * self.pool_w)  # a row per (n, oh, ow, c)
+        picked = windows[np.arange(len(windows)), windows.data.argmax(axis=1)]
+        return picked.reshape(n, out_h, out_w, c).transpose(0, 3, 1, 2)
 
     def backward(self, dout):
         dout = self.book_dout(dout)

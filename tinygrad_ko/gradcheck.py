@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygrad_ko.autograd import backprop, no_grad
+from tinygrad_ko.autograd import backprop, enable_grad, grad, no_grad
+from tinygrad_ko.ops import concatenate
 from tinygrad_ko.tensor import Tensor
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "GradientReport",
     "check_gradients",
     "gradcheck",
+    "gradgradcheck",
 ]
 
 PROJECTIONS = 22
@@ -93,6 +95,80 @@ def gradcheck(
     if raise_exception:
         raise GradcheckError(problem)
     return False
+
+
+def gradgradcheck(
+    fn,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps=1e-6,
+    atol=1e-5,
+    rtol=1e-3,
+    fast_mode=False,
+    raise_exception=True,
+    seed=None,
+):
+    """Check second derivatives: gradcheck of (x, v) -> grad(fn(x), x, v, create_graph=True),
+    the gradients backprop gives as a function of the inputs and of dL/doutput v, against
+    central differences of it (PyTorch's gradgradcheck). Float64 copies, full and fast mode,
+    tolerances and messages as gradcheck's.
+
+    v is grad_outputs when given, else random (Gaussian, from `seed`, default 0), and is
+    checked too: the gradient is linear in v, so that part checks the first derivative.
+    """
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    xs = tuple(_float64_copy(x) for x in inputs)
+    checked = [i for i, x in enumerate(xs) if x.requires_grad]
+    if not checked:
+        raise ValueError(
+            "gradgradcheck: none of the inputs requires a gradient, so there is nothing to "
+            "check; make the ones to check with requires_grad=True"
+        )
+    with no_grad():
+        out = fn(*xs)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradgradcheck: fn must return a Tensor, it returned {type(out).__name__}")
+    if grad_outputs is None:
+        rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
+        grad_outputs = rng.standard_normal(out.shape)
+    v = Tensor(np.array(np.asarray(grad_outputs), dtype=np.float64), requires_grad=True)
+    if v.shape != out.shape:
+        raise ValueError(
+            f"gradgradcheck: grad_outputs has shape {v.shape}, but fn's output has shape "
+            f"{out.shape}"
+        )
+
+    def first_derivative(*args):
+        *ys, dout = args
+        with enable_grad():  # gradcheck evaluates under no_grad; this needs the graph
+            y = fn(*ys)
+            wrt = [ys[i] for i in checked]
+            if not y.requires_grad:
+                return Tensor(np.zeros(sum(x.size for x in wrt)))
+            grads = grad(y, wrt, dout, create_graph=True, allow_unused=True)
+            parts = [
+                Tensor(np.zeros(x.size)) if g is None else g.reshape(-1) for x, g in zip(wrt, grads)
+            ]
+            return concatenate(parts)
+
+    try:
+        return gradcheck(
+            first_derivative,
+            (*xs, v),
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=fast_mode,
+            raise_exception=raise_exception,
+            seed=seed,
+        )
+    except GradcheckError as error:
+        where = str(error).removeprefix("gradcheck: ")
+        raise GradcheckError(
+            f"gradgradcheck: the gradient of the gradient is wrong: {where} (input "
+            f"{len(xs)} is grad_outputs)"
+        ) from None
 
 
 def _float64_copy(x):

@@ -13,7 +13,7 @@ import numpy as np
 
 from tinygrad_ko.autograd import Function
 from tinygrad_ko.functions import as_batch, pick, sigmoid
-from tinygrad_ko.ops import unbroadcast
+from tinygrad_ko.ops import constant, reshaped, unbroadcast
 from tinygrad_ko.tensor import Tensor
 
 __all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
@@ -41,6 +41,10 @@ class ReLU(Function):
             return dout * ~self.mask
         return np.where(self.mask, 0, dout)  # 0·inf would be NaN; the book's dx is 0
 
+    def backward_graph(self, dout, out):  # the mask is constant near any x off the kink
+        x = self.inputs[0]
+        return dout * constant(x.data > 0, x)
+
 
 Relu = ReLU  # the book's spelling
 
@@ -55,6 +59,9 @@ class Sigmoid(Function):
 
     def backward(self, dout):
         return self.book_dout(dout) * (1.0 - self.out) * self.out
+
+    def backward_graph(self, dout, out):
+        return dout * (1.0 - out) * out
 
 
 class Affine(Function):
@@ -108,6 +115,16 @@ class Affine(Function):
         dx = dout @ self.W.T
         return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)
 
+    def backward_graph(self, dout, out):
+        x, W, b = self.inputs
+        x2 = reshaped(x, self.x.shape)
+        dout = reshaped(dout, (len(self.x), -1))
+        return (
+            reshaped(dout @ W.T, x.shape) if self.needs_grad(0) else None,
+            x2.T @ dout if self.needs_grad(1) else None,
+            dout.sum_to(b.shape) if self.needs_grad(2) else None,
+        )
+
 
 class SoftmaxWithLoss(Function):
     """Softmax-with-Loss layer (5.6.3): the mean cross-entropy of softmax(x) against t, and its
@@ -156,6 +173,13 @@ class SoftmaxWithLoss(Function):
             dx[np.arange(len(dx)), self.t] -= 1  # labels checked by forward
         dx *= scale
         return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)
+
+    def backward_graph(self, dout, out):
+        """(softmax(x) - t)·dout / N, with softmax(x) in the graph and t a constant."""
+        x = self.inputs[0]
+        t = self.t if self.t.shape == self.y.shape else np.eye(self.y.shape[1])[self.t]
+        y = reshaped(x, self.y.shape).softmax(axis=1)
+        return reshaped((y - constant(t, x)) * (dout / len(self.y)), x.shape)
 
 
 # the activations as tensor methods, x.relu() and x.sigmoid(), as PyTorch has them

@@ -13,7 +13,8 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function
+from tinygrad_ko.autograd import Function, backward_through
+from tinygrad_ko.ops import constant
 
 __all__ = ["BatchNormalization", "Dropout"]
 
@@ -55,6 +56,11 @@ class Dropout(Function):
     def backward(self, dout):
         dout = self.book_dout(dout)
         return dout * (1.0 - self.dropout_ratio) if self.mask is None else dout * self.mask
+
+    def backward_graph(self, dout, out):
+        if self.mask is None:
+            return dout * (1.0 - self.dropout_ratio)
+        return dout * constant(self.mask, dout)
 
 
 class BatchNormalization(Function):
@@ -108,9 +114,10 @@ class BatchNormalization(Function):
             self.running_var *= self.momentum
             self.running_var += (1 - self.momentum) * var
         else:
-            xc = x - self.running_mean
+            mu = self.running_mean.copy()  # kept for backward_graph: training moves the running
+            xc = x - mu
             std = np.sqrt(self.running_var + EPSILON)
-        self.batch_size, self.xc, self.std = len(x), xc, std
+        self.batch_size, self.mu, self.xc, self.std = len(x), mu, xc, std
         self.xn = xc / std
         out = self.gamma * self.xn + self.beta
         return out.reshape(self.input_shape)
@@ -131,3 +138,18 @@ class BatchNormalization(Function):
             dmu = np.sum(dxc, axis=0)
             dxc = dxc - dmu / self.batch_size
         return dxc.reshape(self.input_shape)
+
+    def backward_graph(self, dout, out):
+        """The forward again in Tensor ops, differentiated: in training μ and σ² are functions
+        of x, so the second derivative is the true one (not that of a constant 1/σ)."""
+        return backward_through(self.normalize, self, dout)
+
+    def normalize(self, x, gamma, beta):
+        """forward's y = γ·(x - μ)/√(σ² + ε) + β in Tensor ops, with this call's statistics."""
+        flat = x.reshape(len(x), -1)
+        if self.train_flg:
+            xc = flat - flat.mean(axis=0)
+            std = ((xc * xc).mean(axis=0) + EPSILON) ** 0.5
+        else:
+            xc, std = flat - constant(self.mu, x), constant(self.std, x)
+        return (gamma * (xc / std) + beta).reshape(self.input_shape)

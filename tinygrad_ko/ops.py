@@ -4,6 +4,11 @@ Book 5.4-5.5 derives the add and multiply nodes; the others follow the same patt
 book's way, + - * / ** take plain numbers too: Mul and Add are the book's MulLayer and
 AddLayer (5.4.1-5.4.2). The activation layers ReLU and Sigmoid live in tinygrad_ko.layers with
 the other book layers.
+
+Each op also has backward_graph, its rule again in Tensor ops, for gradients of gradients
+(create_graph). Ops that route gradients come in pairs, each the other's gradient, so any
+order works: broadcast_to and sum_to, indexing and scatter-add (im2col and col2im in
+tinygrad_ko.conv).
 """
 
 from __future__ import annotations
@@ -32,6 +37,16 @@ def unbroadcast(grad, shape):
     if ones:  # the axes of length 1 it stretched
         grad = grad.sum(axis=ones, keepdims=True)
     return grad
+
+
+def constant(array, like):
+    """A tensor outside the graph holding array in like's dtype: a mask or a count in a rule."""
+    return Tensor._from_op(np.asarray(array, dtype=like.dtype), None)
+
+
+def reshaped(t, shape):
+    """t reshaped, without a node when it has the shape already."""
+    return t if t.shape == tuple(shape) else t.reshape(shape)
 
 
 def _broadcast_check(op, a, b):
@@ -79,6 +94,12 @@ class Add(Function):
             unbroadcast(dout, self.b_shape) if self.needs_grad(1) else None,
         )
 
+    def backward_graph(self, dout, out):
+        return (
+            dout.sum_to(self.a_shape) if self.needs_grad(0) else None,
+            dout.sum_to(self.b_shape) if self.needs_grad(1) else None,
+        )
+
 
 class Sub(Function):
     name = "sub"
@@ -92,6 +113,12 @@ class Sub(Function):
         return (
             unbroadcast(dout, self.a_shape) if self.needs_grad(0) else None,
             unbroadcast(-dout, self.b_shape) if self.needs_grad(1) else None,
+        )
+
+    def backward_graph(self, dout, out):
+        return (
+            dout.sum_to(self.a_shape) if self.needs_grad(0) else None,
+            (-dout).sum_to(self.b_shape) if self.needs_grad(1) else None,
         )
 
 
@@ -110,6 +137,13 @@ class Mul(Function):
             unbroadcast(dout * a, np.shape(b)) if self.needs_grad(1) else None,
         )
 
+    def backward_graph(self, dout, out):
+        a, b = self.inputs
+        return (
+            (dout * b).sum_to(a.shape) if self.needs_grad(0) else None,
+            (dout * a).sum_to(b.shape) if self.needs_grad(1) else None,
+        )
+
 
 class Div(Function):
     name = "div"
@@ -124,6 +158,13 @@ class Div(Function):
         return (
             unbroadcast(dout / b, np.shape(a)) if self.needs_grad(0) else None,
             unbroadcast(-dout * a / (b * b), np.shape(b)) if self.needs_grad(1) else None,
+        )
+
+    def backward_graph(self, dout, out):
+        a, b = self.inputs
+        return (
+            (dout / b).sum_to(a.shape) if self.needs_grad(0) else None,
+            (-dout * a / (b * b)).sum_to(b.shape) if self.needs_grad(1) else None,
         )
 
 
@@ -150,6 +191,22 @@ class Pow(Function):
             zero_base = (a == 0) & (b >= 0)
             log_a = np.log(np.where(zero_base, 1, a))
             db = unbroadcast(dout * np.where(zero_base, 0, self.out * log_a), np.shape(b))
+        return da, db
+
+    def backward_graph(self, dout, out):
+        a, b = self.inputs
+        da = db = None
+        if self.needs_grad(0):  # where b = 0, b·a^(1-1) is exactly 0: no 0·∞
+            b_zero = b.data == 0
+            exponent = b - 1 + constant(b_zero, b) if b_zero.any() else b - 1
+            da = (dout * (b * a**exponent)).sum_to(a.shape)
+        if self.needs_grad(1):  # where a = 0 and b >= 0, a^b·log a is taken as 0
+            zero_base = (a.data == 0) & (b.data >= 0)
+            if zero_base.any():
+                log_a = (a + constant(zero_base, a)).log() * constant(~zero_base, a)
+            else:
+                log_a = a.log()
+            db = (dout * out * log_a).sum_to(b.shape)
         return da, db
 
 
@@ -198,6 +255,25 @@ class MatMul(Function):
             db = unbroadcast(a2.swapaxes(-1, -2) @ d2, b2.shape).reshape(b.shape)
         return da, db
 
+    def backward_graph(self, dout, out):
+        a, b = self.inputs
+        a2 = reshaped(a, (1, -1)) if a.ndim == 1 else a
+        b2 = reshaped(b, (-1, 1)) if b.ndim == 1 else b
+        d2 = reshaped(dout, dout.shape + (1,) * (b.ndim == 1))
+        if a.ndim == 1:
+            d2 = reshaped(d2, (*d2.shape[:-1], 1, d2.shape[-1]))
+        da = db = None
+        if self.needs_grad(0):
+            da = reshaped((d2 @ _swap_last(b2)).sum_to(a2.shape), a.shape)
+        if self.needs_grad(1):
+            db = reshaped((_swap_last(a2) @ d2).sum_to(b2.shape), b.shape)
+        return da, db
+
+
+def _swap_last(t):
+    """t with its last two axes swapped (a matrix transposed, batch axes kept)."""
+    return t.transpose(*range(t.ndim - 2), t.ndim - 1, t.ndim - 2)
+
 
 # --- elementwise ops of one input ----------------------------------------------------------
 
@@ -211,6 +287,9 @@ class Neg(Function):
     def backward(self, dout):
         return -dout
 
+    def backward_graph(self, dout, out):
+        return -dout
+
 
 class Exp(Function):
     name = "exp"
@@ -221,6 +300,9 @@ class Exp(Function):
 
     def backward(self, dout):
         return dout * self.out
+
+    def backward_graph(self, dout, out):
+        return dout * out
 
 
 class Log(Function):
@@ -235,6 +317,9 @@ class Log(Function):
     def backward(self, dout):
         return dout / self.x
 
+    def backward_graph(self, dout, out):
+        return dout / self.inputs[0]
+
 
 class Tanh(Function):
     name = "tanh"
@@ -245,6 +330,41 @@ class Tanh(Function):
 
     def backward(self, dout):
         return dout * (1 - self.out * self.out)
+
+    def backward_graph(self, dout, out):
+        return dout * (1 - out * out)
+
+
+class Sin(Function):
+    """sin x; d/dx = cos x (book 3, step 27: its derivatives of every order are ±sin, ±cos)."""
+
+    name = "sin"
+
+    def forward(self, x):
+        self.x = x
+        return np.sin(x)
+
+    def backward(self, dout):
+        return dout * np.cos(self.x)
+
+    def backward_graph(self, dout, out):
+        return dout * self.inputs[0].cos()
+
+
+class Cos(Function):
+    """cos x; d/dx = -sin x."""
+
+    name = "cos"
+
+    def forward(self, x):
+        self.x = x
+        return np.cos(x)
+
+    def backward(self, dout):
+        return -dout * np.sin(self.x)
+
+    def backward_graph(self, dout, out):
+        return -dout * self.inputs[0].sin()
 
 
 # --- reductions and softmax ------------------------------------------------------------------
@@ -269,6 +389,14 @@ class Sum(Function):
     def backward(self, dout):
         return np.broadcast_to(_expand(dout, self.axes, self.keepdims), self.shape)
 
+    def backward_graph(self, dout, out):
+        return _expand_tensor(dout, self.axes, self.keepdims).broadcast_to(self.shape)
+
+
+def _expand_tensor(dout, axes, keepdims):
+    """_expand for a tensor: the reduced axes put back with length 1."""
+    return dout if keepdims else reshaped(dout, np.expand_dims(dout.data, axes).shape)
+
 
 class Max(Function):
     """Maximum; the gradient goes to the maximal elements, split evenly among ties."""
@@ -292,6 +420,11 @@ class Max(Function):
         share = _expand(dout, self.axes, self.keepdims) / self.mask.sum(self.axes, keepdims=True)
         return self.mask * share
 
+    def backward_graph(self, dout, out):  # the maximal elements stay where they are near x
+        x = self.inputs[0]
+        share = constant(self.mask / self.mask.sum(self.axes, keepdims=True), x)
+        return _expand_tensor(dout, self.axes, self.keepdims).broadcast_to(x.shape) * share
+
 
 class Softmax(Function):
     """y = softmax(x) along `axis`; dx = y·(dout - Σ dout·y)."""
@@ -310,6 +443,9 @@ class Softmax(Function):
         y = self.out
         return y * (dout - (dout * y).sum(axis=self.axis, keepdims=True))
 
+    def backward_graph(self, dout, out):
+        return out * (dout - (dout * out).sum(axis=self.axis, keepdims=True))
+
 
 class LogSoftmax(Function):
     """y = log softmax(x) along `axis`, computed stably; dx = dout - softmax(x)·Σ dout."""
@@ -326,6 +462,9 @@ class LogSoftmax(Function):
 
     def backward(self, dout):
         return dout - np.exp(self.out) * dout.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, dout, out):
+        return dout - out.exp() * dout.sum(axis=self.axis, keepdims=True)
 
 
 # --- shape ops -----------------------------------------------------------------------------------
@@ -347,6 +486,9 @@ class Reshape(Function):
             ) from None
 
     def backward(self, dout):
+        return dout.reshape(self.x_shape)
+
+    def backward_graph(self, dout, out):
         return dout.reshape(self.x_shape)
 
 
@@ -374,6 +516,9 @@ class Transpose(Function):
     def backward(self, dout):
         return dout.transpose(np.argsort(self.perm))
 
+    def backward_graph(self, dout, out):
+        return dout.transpose(*np.argsort(self.perm).tolist())
+
 
 class GetItem(Function):
     """x[index] for basic slices, integer arrays and boolean masks; the gradient is scattered
@@ -389,9 +534,124 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, dout):
-        grad = np.zeros(self.x_shape, dtype=dout.dtype)
-        np.add.at(grad, self.index, dout)
-        return grad
+        return scatter_add(self.index, self.x_shape, dout)
+
+    def backward_graph(self, dout, out):
+        return ScatterAdd(self.index, self.x_shape)(dout)
+
+
+def scatter_add(index, shape, values):
+    """Zeros of shape with values added at index (np.add.at: an element indexed twice gets both)."""
+    total = np.zeros(shape, dtype=values.dtype)
+    np.add.at(total, index, values)
+    return total
+
+
+class ScatterAdd(Function):
+    """Zeros of a shape, with the input added at an index: indexing's gradient, whose own
+    gradient is indexing again."""
+
+    name = "scatter_add"
+
+    def __init__(self, index, shape):
+        self.index, self.shape = _index_arrays(index), tuple(shape)
+        self.picked = np.empty(self.shape, np.bool_)[self.index].shape  # what index selects
+
+    def forward(self, values):
+        if values.shape != self.picked:
+            raise ValueError(
+                f"{self.name}: values have shape {values.shape}, but the index picks "
+                f"{self.picked} from shape {self.shape}"
+            )
+        return scatter_add(self.index, self.shape, values)
+
+    def backward(self, dout):
+        return dout[self.index]
+
+    def backward_graph(self, dout, out):
+        return GetItem(self.index)(dout)
+
+
+class SumTo(Function):
+    """Sum over the axes broadcasting would copy along, to `shape`: unbroadcast as an op, the
+    gradient of broadcast_to (and the other way round)."""
+
+    name = "sum_to"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        try:
+            if np.broadcast_shapes(self.shape, x.shape) != x.shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: shape {x.shape} is not a broadcast of shape {self.shape}"
+            ) from None
+        self.x_shape = x.shape
+        return unbroadcast(x, self.shape)
+
+    def backward(self, dout):
+        return np.broadcast_to(dout, self.x_shape)
+
+    def backward_graph(self, dout, out):
+        return dout.broadcast_to(self.x_shape)
+
+
+class BroadcastTo(Function):
+    """x copied along new leading axes and its axes of length 1, as NumPy broadcasts it."""
+
+    name = "broadcast_to"
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        try:
+            out = np.broadcast_to(x, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: shape {x.shape} cannot be broadcast to {self.shape}"
+            ) from None
+        self.x_shape = x.shape
+        return out
+
+    def backward(self, dout):
+        return unbroadcast(dout, self.x_shape)
+
+    def backward_graph(self, dout, out):
+        return dout.sum_to(self.x_shape)
+
+
+class Concatenate(Function):
+    """Tensors joined along an existing axis (np.concatenate); each gets its slice back."""
+
+    name = "concatenate"
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *xs):
+        if not xs:
+            raise ValueError(f"{self.name}: no tensors to join")
+        out = np.concatenate(xs, axis=self.axis)
+        axis = self.axis % out.ndim
+        ends = np.cumsum([x.shape[axis] for x in xs]).tolist()
+        before = (slice(None),) * axis
+        self.slices = [(*before, slice(end - x.shape[axis], end)) for x, end in zip(xs, ends)]
+        return out
+
+    def backward(self, dout):
+        return tuple(dout[s] if self.needs_grad(i) else None for i, s in enumerate(self.slices))
+
+    def backward_graph(self, dout, out):
+        return tuple(dout[s] if self.needs_grad(i) else None for i, s in enumerate(self.slices))
+
+
+def concatenate(tensors, axis=0):
+    """np.concatenate for tensors: the gradient of each is its slice of the output's."""
+    return Concatenate(axis)(*tensors)
 
 
 def _index_arrays(index):

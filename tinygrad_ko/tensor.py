@@ -134,12 +134,17 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     # --- backprop ----------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Backpropagate from this tensor (5.3), adding dL/dx into .grad of every leaf x that
         requires a gradient. `grad` (dL/dself) may be left out when the tensor is a scalar.
         The graph is freed afterwards unless retain_graph=True.
+
+        create_graph=True (book 3, step 33): the gradients put into .grad are tensors with a
+        graph of their own, so `gx = x.grad; x.grad = None; gx.backward()` gives the second
+        derivative. retain_graph then defaults to True, as in PyTorch.
         """
-        autograd.backprop(self, grad, retain_graph)
+        retain = create_graph if retain_graph is None else retain_graph
+        autograd.backprop(self, grad, retain, create_graph=create_graph)
 
     # --- operators and methods: each is one op of tinygrad_ko.ops or tinygrad_ko.layers ------
     def __add__(self, other):
@@ -193,6 +198,12 @@ class Tensor:
     def tanh(self):
         return ops.Tanh()(self)
 
+    def sin(self):
+        return ops.Sin()(self)
+
+    def cos(self):
+        return ops.Cos()(self)
+
     def softmax(self, axis=-1):
         return ops.Softmax(axis)(self)
 
@@ -215,6 +226,13 @@ class Tensor:
 
     def max(self, axis=None, keepdims=False):
         return ops.Max(axis, keepdims)(self)
+
+    def sum_to(self, shape):
+        """Sum over the axes that broadcasting to this tensor's shape would copy along."""
+        return self if self.data.shape == tuple(shape) else ops.SumTo(tuple(shape))(self)
+
+    def broadcast_to(self, shape):
+        return self if self.data.shape == tuple(shape) else ops.BroadcastTo(tuple(shape))(self)
 
     def reshape(self, *shape):
         return ops.Reshape(_one_or_many(shape))(self)

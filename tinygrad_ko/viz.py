@@ -89,7 +89,7 @@ def to_dot(tensor, *, values=False, grads=False, max_elements=10):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"to_dot: expected a Tensor, got {type(tensor).__name__}")
     try:
-        ops = list(reversed(graph_order(tensor))) if tensor._creator is not None else []
+        ops = list(reversed(graph_order(tensor)))
     except RuntimeError:
         raise ValueError(
             "to_dot: backward() has freed this graph; draw it before backward, or call "
