@@ -12,6 +12,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 RUNS = {
     "check_backprop.py": ([], "A buggy ReLU backward is caught"),
+    "higher_derivatives.py": (
+        ["--out", "{tmp}/tanh.png", "--graph", "{tmp}/g.dot"],
+        "derivatives 1-4 of tanh on 200 points agree with the closed forms",
+    ),
     "gradient_descent.py": (["--plot", "{tmp}/path.png"], "lr 0.1,   100 steps: x = [-6.1111"),
     "simple_net.py": ([], "dW by backprop"),
     "numerical_vs_backprop.py": (["--iters", "2"], "the two trained networks differ by at most"),
@@ -57,12 +61,17 @@ KOREAN_EXPECTED = {  # a line unique to each example of README.ko.md: what it mu
     "history.test_acc": ["0.96", "0.97"],  # either will do
     "TwoLayerNet(input_size": ["(784, 50) 2.299 0.333"],
     "(x ** 2).sum().backward()\nprint": ["[6. 8.]"],
-    "x.grad = None": ["[6. 8.]\n[12. 16.]\n[6. 8.]"],
+    "x.grad = None\n(x ** 2)": ["[6. 8.]\n[12. 16.]\n[6. 8.]"],
     "to_dot(": ['label="mul"', 'label="x\\n(2,) float64\\ndata [1., 2.]"'],
     "class Square": ["[6.]"],
     "SoftmaxWithLoss()": ["1.4076 [-0.45498", "0.12236", "0.33262"],
     "check_gradients(net": ["every parameter passes"],
     "MultiLayerNetExtend(20": ["5 True"],
+    "y.backward(create_graph=True)": [
+        "0 2.0\n1 1.4545454545454546\n2 1.1510467893775467\n3 1.0253259289766978\n"
+        "4 1.0009084519430513\n5 1.0000012353089454\n6 1.000000000002289\n",
+        "z의 기울기: 100.0",
+    ],
     "Convolution(np.ones": ["[10. 14. 18.] (1, 1, 2, 2)", "[[1. 2. 2. 1.]\n [2. 4. 4. 2.]\n [2. 4"],
 }
 
