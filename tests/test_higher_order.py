@@ -400,3 +400,45 @@ def test_the_readmes_example_runs_newton_a_hessian_vector_product_and_a_penalty(
         sum(np.vdot(a, b.data) for a, b in zip(v, hu)), rel=1e-9
     )
     assert all(type(p.grad) is np.ndarray and np.abs(p.grad).max() > 0 for p in params)
+
+
+def test_a_plain_backward_calls_no_function_and_records_nothing(monkeypatch):
+    net = MultiLayerNetExtend(6, [5], 3, use_batchnorm=True, dtype=np.float64, seed=0)
+    loss = net.forward(np.random.default_rng(0).standard_normal((4, 6)), np.array([0, 1, 2, 1]))
+    calls = []
+    original = Function.__call__
+    monkeypatch.setattr(Function, "__call__", lambda *a, **k: calls.append(a) or original(*a, **k))
+    loss.backward()
+    assert calls == []
+    assert all(type(p.grad) is np.ndarray for p in net.parameters())
+
+
+def test_gradients_of_create_graph_backward_calls_accumulate_keeping_their_graphs():
+    x = Tensor(np.array(3.0), requires_grad=True)
+    (x**3).backward(create_graph=True)
+    (x**2).backward(create_graph=True)  # x.grad = 3x² + 2x, still a graph
+    (second,) = grad(x.grad, [x])
+    assert x.grad.data == 33.0 and second.data == 6 * 3.0 + 2
+
+
+def test_a_user_rule_may_return_arrays_for_constant_gradients():
+    class Scale(Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+        def backward_graph(self, dout, out):
+            return dout * 2
+
+    class Shift(Scale):
+        def forward(self, x):
+            return x + 1
+
+        def backward_graph(self, dout, out):
+            return np.ones(out.shape) * dout.data  # an array: a constant gradient
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (Scale()(Shift()(x)) * x).sum().backward(create_graph=True)
+    np.testing.assert_array_equal(x.grad.data, 2 * (x.data + 1) + 2 * x.data)

@@ -129,10 +129,14 @@ def softmax_with_loss(draw):
     n, classes = draw(st.integers(1, 5)), draw(st.integers(1, 5))
     x = draw(arrays((n, classes), floats(-5, 5)))
     labels = draw(hnp.arrays(np.int64, n, elements=st.integers(0, classes - 1)))
-    t = np.eye(classes)[labels] if draw(st.booleans()) else labels
+    kind = draw(st.sampled_from(["labels", "one-hot", "probabilities"]))
+    t = {"labels": labels, "one-hot": np.eye(classes)[labels]}.get(kind)
+    if kind == "probabilities":
+        t = np_softmax(draw(arrays((n, classes))), 1)
+    one_hot = np.eye(classes)[labels] if t is labels else t
     return Example(
         lambda x: SoftmaxWithLoss()(x, t),
-        lambda x: -np.mean(np_log_softmax(x, 1)[np.arange(n), labels]),
+        lambda x: -np.sum(one_hot * np_log_softmax(x, 1)) / n,
         (x,),
     )
 

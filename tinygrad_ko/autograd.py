@@ -252,7 +252,8 @@ class Function:
         if self.backward_graph is None:
             return _once_differentiable(self, dout)
         grads = self.backward_graph(dout, out)
-        return self._one_per_input(grads, len(self.inputs), "backward_graph")
+        grads = self._one_per_input(grads, len(self.inputs), "backward_graph")
+        return [g if g is None or isinstance(g, Tensor) else Tensor(g) for g in grads]
 
     def _one_per_input(self, grads, n, rule):
         """A rule's result as a tuple of n gradients: None added for trailing inputs that need
@@ -412,8 +413,8 @@ def _walk(roots, seeds, retain_graph, wrt, create_graph, stop=()):
                     f"backward: .grad of a tensor of shape {x.data.shape} was set to shape "
                     f"{np.shape(x.grad)}; set it to None or to an array of the tensor's shape"
                 )
-            if create_graph:
-                x.grad = g + Tensor(x.grad, dtype=x.data.dtype)
+            if create_graph:  # a .grad that is a tensor keeps its graph
+                x.grad = (x.grad if isinstance(x.grad, Tensor) else Tensor(x.grad, x.dtype)) + g
                 continue
             total = _sum(x.grad, g)
             x.grad = total if total.dtype == x.data.dtype else total.astype(x.data.dtype)
