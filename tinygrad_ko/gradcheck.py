@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -165,10 +166,21 @@ def gradgradcheck(
         )
     except GradcheckError as error:
         where = str(error).removeprefix("gradcheck: ")
+        where = re.sub(r"output element \((\d+),\)", lambda m: _in_gradient(m, xs, checked), where)
         raise GradcheckError(
             f"gradgradcheck: the gradient of the gradient is wrong: {where} (input "
             f"{len(xs)} is grad_outputs)"
         ) from None
+
+
+def _in_gradient(match, xs, checked):
+    """An element of gradgradcheck's flat vector of gradients, named by input and position."""
+    j = int(match[1])
+    for i in checked:
+        if j < xs[i].size:
+            return f"the gradient for input {i}, element {_index(j, xs[i].shape)}"
+        j -= xs[i].size
+    return match[0]
 
 
 def _float64_copy(x):
