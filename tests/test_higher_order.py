@@ -446,3 +446,61 @@ def test_a_user_rule_may_return_arrays_for_constant_gradients():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     (Scale()(Shift()(x)) * x).sum().backward(create_graph=True)
     np.testing.assert_array_equal(x.grad.data, 2 * (x.data + 1) + 2 * x.data)
+
+
+def test_float32_weights_given_float64_data_keep_float32_gradients_of_any_order():
+    net = TwoLayerNet(6, 5, 3, weight_init_std=0.5, seed=0)  # float32 weights
+    x, t = np.random.default_rng(1).standard_normal((4, 6)), np.array([0, 1, 2, 1])
+    params = list(net.parameters())
+    first = [g.copy() for g in net.gradient(x, t).values()]
+    grads = grad(net.forward(x, t, training=True), params, create_graph=True)
+    for g, f in zip(grads, first):
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g.data, f, rtol=1e-6, atol=1e-7)
+    hv = grad(sum((g * g).sum() for g in grads), params)
+    assert all(h.dtype == np.float32 and np.abs(h.data).max() > 0 for h in hv)
+
+
+def test_the_mixed_second_derivative_of_a_power_at_exponent_0_is_1_over_a():
+    a, b = Tensor(np.array(2.0), requires_grad=True), Tensor(np.array(0.0), requires_grad=True)
+    (da,) = grad(a**b, [a], create_graph=True)
+    (dadb,) = grad(da, [b])
+    assert da.data == 0.0 and dadb.data == 0.5  # d/db (b·a^(b-1)) = a^(b-1)(1 + b log a)
+
+
+def test_grad_with_respect_to_an_intermediate_does_not_run_or_free_what_made_it():
+    x = Tensor(np.ones(3), requires_grad=True)
+    h = x * x
+    (gh,) = grad((h * 3).sum(), [h])
+    np.testing.assert_array_equal(gh.data, [3.0, 3.0, 3.0])
+    h.sum().backward()  # the graph behind h is still there
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_every_gradient_handed_out_owns_writable_memory():
+    a, b = (Tensor(np.zeros(3), requires_grad=True) for _ in range(2))
+    (a + b).backward(np.array([1.0, 2.0, 3.0]), create_graph=True)
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.data, b.grad.data)
+    x = Tensor(np.ones(3), requires_grad=True)
+    x.sum().backward(create_graph=True)
+    x.grad.data *= 2  # not a read-only broadcast view
+    ga, gb = grad((a + b).sum(), [a, b])
+    assert not np.shares_memory(ga.data, gb.data)
+    ga.data[0] = 5.0
+
+
+def test_a_once_differentiable_rule_of_the_wrong_shape_is_named_as_its_backward():
+    class Bad(CubeOnArrays):
+        def backward(self, dout):
+            return np.ones(1)
+
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    with pytest.raises(ValueError, match=r"^Bad\.backward: the gradient for input 0 has shape"):
+        Bad()(x).sum().backward(create_graph=True)
+
+
+def test_sum_to_and_broadcast_to_take_an_int_and_grad_names_an_output_without_a_graph():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    assert x.sum_to(3).shape == (3,) and x.sum_to(3).broadcast_to((2, 3)).shape == (2, 3)
+    with pytest.raises(RuntimeError, match=r"^grad: output 0 \(shape \(\)\) does not require"):
+        grad(Tensor(1.0) * 2, [x])

@@ -307,11 +307,12 @@ def _node_inputs(t):
 
 
 def _leading_to(order, wanted):
-    """The tensors of order from which some tensor in wanted is reached going back: the part
-    of the graph a gradient with respect to wanted needs (grad() walks only that)."""
+    """The tensors of order whose creators have an input in wanted or leading to it: the part
+    of the graph a gradient with respect to wanted needs (grad() walks only that; a wanted
+    tensor's gradient is complete without running its own creator)."""
     leads = set()
     for t in reversed(order):  # inputs before the tensors made from them
-        if t in wanted or any(x in leads or x in wanted for x in t._creator.inputs):
+        if any(x in leads or x in wanted for x in t._creator.inputs):
             leads.add(t)
     return [t for t in order if t in leads]
 
@@ -345,14 +346,13 @@ def _seed(root, grad, as_tensor):
 def _checked(node, i, x, g):
     """A gradient from a backward rule, checked against its input: same shape, same dtype.
     Never reshaped or summed here: undoing broadcasting is the job of the op that broadcast."""
-    if isinstance(g, Tensor):  # from backward_graph: its dtype is its rule's to get right
-        if g.shape != x.data.shape or g.dtype != x.data.dtype:
+    if isinstance(g, Tensor):  # from backward_graph
+        if g.shape != x.data.shape:
             raise ValueError(
                 f"{type(node).__name__}.backward_graph: the gradient for input {i} has shape "
-                f"{g.shape} and dtype {g.dtype}, but input {i} has shape {x.data.shape} and "
-                f"dtype {x.data.dtype}"
+                f"{g.shape}, but input {i} has shape {x.data.shape}"
             )
-        return g
+        return g if g.dtype == x.data.dtype else AsType(x.data.dtype)(g)
     if not isinstance(g, np.ndarray):
         g = np.asarray(g)
     if g.shape != x.data.shape:
@@ -416,12 +416,13 @@ def _walk(roots, seeds, retain_graph, wrt, create_graph, stop=()):
             if create_graph:  # a .grad that is a tensor keeps its graph
                 x.grad = (x.grad if isinstance(x.grad, Tensor) else Tensor(x.grad, x.dtype)) + g
                 continue
-            total = _sum(x.grad, g)
+            total = _sum(x.grad.data if isinstance(x.grad, Tensor) else x.grad, g)
             x.grad = total if total.dtype == x.data.dtype else total.astype(x.data.dtype)
             continue
         # .grad must own its memory: an op may pass one array on to several inputs
-        if not create_graph and (g.base is not None or id(g) in handed_out):
-            g = g.copy()
+        data = g.data if create_graph else g
+        if data.base is not None or not data.flags.writeable or id(g) in handed_out:
+            g = g + 0 if create_graph else g.copy()  # in the graph, a copy is a node
         handed_out.add(id(g))
         x.grad = g
     return None
@@ -473,6 +474,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError(
             f"grad: {len(seeds)} grad_outputs for {len(outputs)} outputs; give one per output"
         )
+    for k, y in enumerate(outputs):
+        if not y._requires_grad:
+            raise RuntimeError(
+                f"grad: output {k} (shape {y.shape}) does not require a gradient (it was "
+                "computed under no_grad(), or from inputs none of which requires one)"
+            )
     for k, x in enumerate(inputs):
         if not x._requires_grad:
             raise RuntimeError(
@@ -481,15 +488,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             )
     retain = create_graph if retain_graph is None else retain_graph
     grads = _walk(outputs, seeds, retain, inputs, create_graph)
-    result = []
+    result, handed_out = [], set()
     for k, (x, g) in enumerate(zip(inputs, grads)):
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {k} (shape {x.shape}) was not used to compute the outputs; pass "
                 "allow_unused=True to get None for it"
             )
-        if g is not None and not isinstance(g, Tensor):
-            g = Tensor._from_op(g.copy() if g.base is not None else g, None)
+        if g is not None and not isinstance(g, Tensor):  # each its own writable array
+            if g.base is not None or not g.flags.writeable or id(g) in handed_out:
+                g = g.copy()
+            handed_out.add(id(g))
+            g = Tensor._from_op(g, None)
         result.append(g)
     return tuple(result)
 
@@ -518,6 +528,26 @@ def backward_through(forward, node, dout):
     return tuple(next(grads) if node.needs_grad(i) else None for i in range(len(inputs)))
 
 
+class AsType(Function):
+    """A tensor in another dtype, its gradient cast back: what the create_graph walk does where
+    the array walk casts (float32 weights given float64 data)."""
+
+    name = "astype"
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.x_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, dout):
+        return dout.astype(self.x_dtype)
+
+    def backward_graph(self, dout, out):
+        return AsType(self.x_dtype)(dout)
+
+
 class OnceDifferentiable(Function):
     """A gradient that a Function's array rule gave under create_graph: the right values, but
     no rule to differentiate them again (PyTorch's once_differentiable)."""
@@ -544,12 +574,9 @@ def _once_differentiable(node, dout):
     """create_graph through a Function without backward_graph: its array rule's gradients as
     OnceDifferentiable tensors, so a further derivative names the Function."""
     grads = []
-    for x, g in zip(node.inputs, node._input_grads(dout.data)):
+    for i, (x, g) in enumerate(zip(node.inputs, node._input_grads(dout.data))):
         if g is not None and x._requires_grad:
-            g = np.asarray(g)
-            if g.shape == x.shape and g.dtype != x.dtype:
-                g = g.astype(x.dtype)
-            g = OnceDifferentiable(node.name, g)(dout, *node.inputs)
+            g = OnceDifferentiable(node.name, _checked(node, i, x, g))(dout, *node.inputs)
         grads.append(g)
     return grads
 

@@ -118,7 +118,7 @@ class Affine(Function):
     def backward_graph(self, dout, out):
         x, W, b = self.inputs
         x2 = reshaped(x, self.x.shape)
-        dout = reshaped(dout, (len(self.x), -1))
+        dout = reshaped(dout, (len(self.x), W.shape[1]))
         return (
             reshaped(dout @ W.T, x.shape) if self.needs_grad(0) else None,
             x2.T @ dout if self.needs_grad(1) else None,

@@ -196,9 +196,9 @@ class Pow(Function):
     def backward_graph(self, dout, out):
         a, b = self.inputs
         da = db = None
-        if self.needs_grad(0):  # where b = 0, b·a^(1-1) is exactly 0: no 0·∞
-            b_zero = b.data == 0
-            exponent = b - 1 + constant(b_zero, b) if b_zero.any() else b - 1
+        if self.needs_grad(0):  # where a = b = 0, b·a^(b-1) is taken as 0: no 0·∞ there
+            both_zero = (b.data == 0) & (a.data == 0)
+            exponent = b - 1 + constant(both_zero, b) if both_zero.any() else b - 1
             da = (dout * (b * a**exponent)).sum_to(a.shape)
         if self.needs_grad(1):  # where a = 0 and b >= 0, a^b·log a is taken as 0
             zero_base = (a.data == 0) & (b.data >= 0)

@@ -229,10 +229,12 @@ class Tensor:
 
     def sum_to(self, shape):
         """Sum over the axes that broadcasting to this tensor's shape would copy along."""
-        return self if self.data.shape == tuple(shape) else ops.SumTo(tuple(shape))(self)
+        shape = _shape(shape)
+        return self if self.data.shape == shape else ops.SumTo(shape)(self)
 
     def broadcast_to(self, shape):
-        return self if self.data.shape == tuple(shape) else ops.BroadcastTo(tuple(shape))(self)
+        shape = _shape(shape)
+        return self if self.data.shape == shape else ops.BroadcastTo(shape)(self)
 
     def reshape(self, *shape):
         return ops.Reshape(_one_or_many(shape))(self)
@@ -243,6 +245,11 @@ class Tensor:
     @property
     def T(self):
         return ops.Transpose(None)(self)
+
+
+def _shape(shape):
+    """A shape as NumPy takes it: an int or a sequence of ints."""
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
 def _one_or_many(args):
