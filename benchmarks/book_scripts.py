@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from book import BOOK, NUMBER, make_copies, run_script
+from book import BOOK, NUMBER, make_copies, mnist_data, run_script
 
 from tinygrad_ko.bench import machine
 from tinygrad_ko.datasets import mnist_dir
@@ -58,7 +58,7 @@ def main():
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as root:
-        book, ours = make_copies(Path(root), args.chapters, {}, mnist_dir())
+        book, ours = make_copies(Path(root), args.chapters, {}, mnist_data(mnist_dir()))
         scripts = args.scripts or [
             f"{c}/{p.name}" for c in args.chapters for p in sorted((BOOK / c).glob("*.py"))
         ]

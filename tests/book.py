@@ -16,6 +16,12 @@ from pathlib import Path
 import numpy as np
 
 BOOK = Path(__file__).resolve().parents[2] / "shared" / "book"
+BOOK2 = BOOK.with_name("book2")
+BOOK2_EDITS = {  # ../shared/book2/SOURCE.md: what its code needs to run on today's NumPy
+    "dataset/spiral.py": [("dtype=np.int)", "dtype=int)")],
+    "dataset/sequence.py": [("dtype=numpy.int)", "dtype=int)")],
+    "ch07/rnnlm_gen.py": [("int(x)", "int(x[0])")],
+}
 RUNNER = Path(__file__).with_name("run_book_script.py")
 NUMBER = r"-?\d+\.?\d*(?:[eE][-+]?\d+)?"
 
@@ -35,16 +41,20 @@ def book_module(path):
     return module
 
 
-def import_rule(source, chapter, own_modules):
+def import_rule(source, chapter, own_modules, package="book"):
     """README.ko.md's rule, on import lines only: the book's common/ and dataset/ modules come
-    from tinygrad_ko.book, the chapter's own modules from tinygrad_ko.book.<chapter>."""
+    from tinygrad_ko.<package> (book, or book2 for the second book), a chapter's own modules
+    from tinygrad_ko.<package>.<chapter> (named alone, or as chNN.module)."""
 
     def replace(match):
         indent, module = match[1], match[2]
-        if module.split(".")[0] in ("common", "dataset"):
-            return f"{indent}from tinygrad_ko.book import"
+        first = module.split(".")[0]
+        if first in ("common", "dataset"):
+            return f"{indent}from tinygrad_ko.{package} import"
         if module in own_modules:
-            return f"{indent}from tinygrad_ko.book.{chapter} import"
+            return f"{indent}from tinygrad_ko.{package}.{chapter} import"
+        if re.fullmatch(r"ch\d\d", first) and "." in module:
+            return f"{indent}from tinygrad_ko.{package}.{first} import"
         return match[0]
 
     return re.sub(r"^(\s*)from ([\w.]+) import", replace, source, flags=re.M)
@@ -63,37 +73,60 @@ def stand_in_picture(path, size=(48, 64)):
     Image.fromarray(pixels, mode="L").save(path)
 
 
-def make_copies(root, chapters, shrink, mnist_folder):
-    """Two copies under root: the book's (with the MNIST files where its loader looks, its
-    pickle made) and ours (the chapters only, import lines rewritten), each with a stand-in
-    for the picture ch07 reads. shrink maps a script to (old, new) substitutions made in both.
-    Returns (book folder, our folder)."""
-    book, ours = root / "book", root / "ours"
-    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("__pycache__"))
-    for copy in (book, ours):
-        stand_in_picture(copy / "dataset" / "cactus_gray.png")
-    for data in Path(mnist_folder).glob("*.gz"):
-        (book / "dataset" / data.name).symlink_to(data)
-    # the book's loader makes its pickle (printing as it goes) the first time: now, not in a run
-    init = "from dataset.mnist import init_mnist; init_mnist()"
-    subprocess.run([sys.executable, "-c", init], cwd=book, check=True, capture_output=True)
+def make_copies(root, chapters, shrink, prepare, book=BOOK, package="book", edits=None):
+    """Two copies under root: the book's (the whole of `book`, with `edits`, {file: [(old,
+    new)]}, made in it: what SOURCE.md says its code needs on today's NumPy) and ours (the
+    chapters only, import lines rewritten by the import rule for tinygrad_ko.<package>, with
+    the chapter's pickles as a reader has them). prepare(book copy, our copy) puts in the data
+    each needs. shrink maps a script to (old, new) substitutions made in both. Returns (book
+    folder, our folder)."""
+    theirs, ours = root / "book", root / "ours"
+    shutil.copytree(book, theirs, ignore=shutil.ignore_patterns("__pycache__"))
+    ours.mkdir()
+    _substitute(theirs, edits or {})
+    prepare(theirs, ours)
     for chapter in chapters:
-        own = {p.stem for p in (BOOK / chapter).glob("*.py")}
+        own = {p.stem for p in (book / chapter).glob("*.py")}
         (ours / chapter).mkdir(parents=True)
-        for script in (BOOK / chapter).glob("*.py"):
-            text = import_rule(script.read_text(encoding="utf-8"), chapter, own)
+        for script in (book / chapter).glob("*.py"):
+            text = import_rule(script.read_text(encoding="utf-8"), chapter, own, package)
             (ours / chapter / script.name).write_text(text, encoding="utf-8")
-        for weights in (BOOK / chapter).glob("*.pkl"):  # the chapter's weights, as a reader has
+        for weights in (book / chapter).glob("*.pkl"):  # the chapter's weights, as a reader has
             shutil.copy(weights, ours / chapter / weights.name)
-    for name, changes in shrink.items():
+    for copy in (theirs, ours):
+        _substitute(copy, shrink)
+    return theirs, ours
+
+
+def _substitute(folder, changes):
+    """Each (old, new) of changes[file] made in folder/file (every occurrence), in order; old
+    must be there."""
+    for name, pairs in changes.items():
+        path = folder / name
+        if not path.exists():
+            continue
+        text = path.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in text, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+
+
+def mnist_data(mnist_folder):
+    """prepare for make_copies of book 1: the book's copy gets the MNIST files where its loader
+    looks (and its pickle made), both a stand-in for the picture ch07 reads."""
+
+    def prepare(book, ours):
         for copy in (book, ours):
-            path = copy / name
-            text = path.read_text(encoding="utf-8")
-            for old, new in changes:
-                assert old in text, (name, old)
-                text = text.replace(old, new)
-            path.write_text(text, encoding="utf-8")
-    return book, ours
+            stand_in_picture(copy / "dataset" / "cactus_gray.png")
+        for data in Path(mnist_folder).glob("*.gz"):
+            (book / "dataset" / data.name).symlink_to(data)
+        # the book's loader makes its pickle (printing as it goes) the first time: now, not in a
+        # run
+        init = "from dataset.mnist import init_mnist; init_mnist()"
+        subprocess.run([sys.executable, "-c", init], cwd=book, check=True, capture_output=True)
+
+    return prepare
 
 
 def run_script(script):

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from book import BOOK, NUMBER, make_copies, run_scripts
+from book import BOOK, NUMBER, make_copies, mnist_data, run_scripts
 
 pytestmark = [pytest.mark.book, pytest.mark.mnist]
 
@@ -65,7 +65,7 @@ DEFAULT_TOLERANCE = 1e-9
 def copies(tmp_path_factory):
     mnist = Path(os.environ["TINYGRAD_KO_DATA"])
     mnist = mnist / "mnist" if (mnist / "mnist").is_dir() else mnist
-    return make_copies(tmp_path_factory.mktemp("book"), CHAPTERS, SHRINK, mnist)
+    return make_copies(tmp_path_factory.mktemp("book"), CHAPTERS, SHRINK, mnist_data(mnist))
 
 
 def close(a, b, rtol):

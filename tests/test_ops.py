@@ -12,10 +12,21 @@ from hypothesis import Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from tinygrad_ko import Function, Tensor, conv, gradcheck, gradgradcheck, layers, normalization, ops
+from tinygrad_ko import (
+    Function,
+    Tensor,
+    conv,
+    embedding,
+    gradcheck,
+    gradgradcheck,
+    layers,
+    normalization,
+    ops,
+)
 from tinygrad_ko.autograd import graph_order
 from tinygrad_ko.conv import Convolution, Pooling
-from tinygrad_ko.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.embedding import Embedding, EmbeddingDot
+from tinygrad_ko.layers import Affine, MatMul, ReLU, Sigmoid, SigmoidWithLoss, SoftmaxWithLoss
 from tinygrad_ko.normalization import BatchNormalization, Dropout
 from tinygrad_ko.ops import unbroadcast
 from tinygrad_ko.testing.strategies import (
@@ -303,6 +314,48 @@ def col2im(draw):
     return Example(lambda t: conv.Col2im((n, c, h, w), fh, fw, stride, pad)(t), ref, (col,))
 
 
+@st.composite
+def matmul_layer(draw):
+    n, k, m = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    x, W = draw(arrays((n, k))), draw(arrays((k, m)))
+    return Example(lambda x, W: MatMul(W)(x), np.matmul, (x, W))
+
+
+@st.composite
+def sigmoid_with_loss(draw):
+    n = draw(st.integers(1, 5))
+    x = draw(arrays(n, floats(-5, 5)))
+    labels = draw(hnp.arrays(np.int32, n, elements=st.integers(0, 1)))
+    t = labels if draw(st.booleans()) else draw(arrays(n, floats(0, 1)))  # or probabilities
+    return Example(
+        lambda x: SigmoidWithLoss()(x, t),
+        lambda x: np.mean(np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0) - t * x),
+        (x,),
+    )
+
+
+def word_ids(draw, vocab, size):
+    """Word ids with repeats (their gradients must add up), negative ones too."""
+    return np.array(draw(st.lists(st.integers(-vocab, vocab - 1), min_size=size, max_size=size)))
+
+
+@st.composite
+def embedding_rows(draw):
+    vocab, dims, n = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    idx = word_ids(draw, vocab, n)
+    return Example(lambda W: Embedding(W)(idx), lambda W: W[idx], (draw(arrays((vocab, dims))),))
+
+
+@st.composite
+def embedding_dot(draw):
+    vocab, dims, n = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    idx = word_ids(draw, vocab, n)
+    h, W = draw(arrays((n, dims))), draw(arrays((vocab, dims)))
+    return Example(
+        lambda h, W: EmbeddingDot(W)(h, idx), lambda h, W: np.einsum("nd,nd->n", W[idx], h), (h, W)
+    )
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -354,6 +407,10 @@ def table(max_dims=3):
         "Dropout": dropout(max_dims),
         "Convolution": with_an_axis(convolution()),
         "Pooling": with_an_axis(pooling()),
+        "MatMul": with_an_axis(matmul_layer()),
+        "SigmoidWithLoss": with_an_axis(sigmoid_with_loss()),
+        "Embedding": with_an_axis(embedding_rows()),
+        "EmbeddingDot": with_an_axis(embedding_dot()),
         "im2col": with_an_axis(im2col()),
         "col2im": with_an_axis(col2im()),
     }
@@ -371,6 +428,10 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "Convolution": lambda x: Convolution(np.ones((1, 1, 1, 1)), np.zeros(1))(x),
     "Pooling": lambda x: Pooling(1, 1, stride=1)(x),
     "scatter_add": lambda x: ops.ScatterAdd(np.array([0, 0]), (2,))(x),
+    "MatMul": lambda x: MatMul(np.ones((1, 1)))(x),
+    "SigmoidWithLoss": lambda x: SigmoidWithLoss()(x, np.array(1)),
+    "Embedding": lambda x: Embedding(x)(np.array([0])),
+    "EmbeddingDot": lambda x: EmbeddingDot(x)(np.ones((1, 1)), np.array([0])),
     "concatenate": lambda x: ops.concatenate([x, x]),
     "im2col": lambda x: conv.Im2col(1, 1)(x),
     "col2im": lambda x: conv.Col2im((1, 1, 1, 1), 1, 1)(x),
@@ -456,7 +517,7 @@ def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
 def test_the_table_has_a_row_for_every_op_and_layer():
     defined = {
         cls
-        for module in (ops, layers, normalization, conv)
+        for module in (ops, layers, normalization, conv, embedding)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }

@@ -171,6 +171,12 @@ class Function:
         """Whether input i wants a gradient; always true when used the book's way."""
         return self.needs_input_grad is None or self.needs_input_grad[i]
 
+    def book2_grads(self):
+        """Book 2's `grads` list when this layer has one (tinygrad_ko.book2 gives it) and runs
+        the book's way: backward then writes its weights' gradients into those arrays, in
+        place, as the book's layers do. None otherwise: in the graph each call gets new arrays."""
+        return self.__dict__.get("grads") if self.needs_input_grad is None else None
+
     def book_input(self, name, value):
         """The book's way, value as an array of numbers, or a TypeError naming this Function and
         the argument; tensors, and anything in the graph (checked by __call__), as they are."""

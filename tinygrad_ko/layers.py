@@ -16,7 +16,7 @@ from tinygrad_ko.functions import as_batch, pick, sigmoid
 from tinygrad_ko.ops import constant, reshaped, unbroadcast
 from tinygrad_ko.tensor import Tensor
 
-__all__ = ["Affine", "ReLU", "Relu", "Sigmoid", "SoftmaxWithLoss"]
+__all__ = ["Affine", "MatMul", "ReLU", "Relu", "Sigmoid", "SigmoidWithLoss", "SoftmaxWithLoss"]
 
 
 class ReLU(Function):
@@ -110,6 +110,9 @@ class Affine(Function):
         needs = self.needs_input_grad or (True, True, True)  # x, W, b; all, the book's way
         self.dW = self.x.T @ dout if needs[1] else None
         self.db = unbroadcast(dout, self.b.shape) if needs[2] else None
+        grads = self.book2_grads()
+        if grads is not None:
+            grads[0][...], grads[1][...] = self.dW, self.db
         if not needs[0]:
             return None  # the input batch: no dout·Wᵀ at all
         dx = dout @ self.W.T
@@ -165,13 +168,15 @@ class SoftmaxWithLoss(Function):
         return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
     def backward(self, dout=1):
-        scale = float(self.book_dout(dout)) / len(self.y)  # a Python float keeps float32 float32
+        dout = self.book_dout(dout)
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
             dx = self.y.copy()
             dx[np.arange(len(dx)), self.t] -= 1  # labels checked by forward
-        dx *= scale
+        if dout != 1:
+            dx *= dout
+        dx /= len(self.y)  # divided, as the books' code divides: their numbers to the last bit
         return dx if dx.shape == self.x_shape else dx.reshape(self.x_shape)
 
     def backward_graph(self, dout, out):
@@ -180,6 +185,86 @@ class SoftmaxWithLoss(Function):
         t = self.t if self.t.shape == self.y.shape else np.eye(self.y.shape[1])[self.t]
         y = reshaped(x, self.y.shape).softmax(axis=1)
         return reshaped((y - constant(t, x)) * (dout / len(self.y)), x.shape)
+
+
+class SigmoidWithLoss(Function):
+    """Sigmoid-with-Loss layer (book 2, 4.2.3): the mean binary cross-entropy of y = sigmoid(x)
+    against t, 1 for a positive example and 0 for a negative one (or a probability), and its
+    clean gradient dx = (y - t) / N.
+
+    The loss is exact, log(1 + exp(x)) - t·x computed stably; with delta (book 2's code uses
+    1e-7) and labels, it is the book's -Σ log(p + delta) / N, p being y for label 1 and 1 - y
+    for label 0.
+    """
+
+    def __init__(self, delta=None):
+        self.delta = delta
+
+    def forward(self, x, t):
+        if self.needs_input_grad is not None and self.needs_input_grad[1]:
+            raise ValueError(
+                f"SigmoidWithLoss: the targets t (shape {t.shape}) require a gradient, but the "
+                "layer gives one only for the scores x; pass t.detach()"
+            )
+        x, t = self.book_input("x", x), np.asarray(t)
+        if x.ndim != 1 or x.shape != t.shape or x.size == 0:
+            raise ValueError(
+                f"SigmoidWithLoss: scores x {x.shape} and targets t {t.shape} must be two "
+                "vectors of one length: a score and a label (1 or 0) per example"
+            )
+        if t.dtype.kind not in "biuf" or ((t < 0) | (t > 1)).any():
+            raise ValueError("SigmoidWithLoss: targets must be labels 1 or 0 or probabilities")
+        self.t, self.y, self.out_shape = t, sigmoid(x), ()
+        if self.delta:
+            if t.dtype.kind == "f" and ((t != 0) & (t != 1)).any():
+                raise ValueError("SigmoidWithLoss: with delta, targets must be labels 1 or 0")
+            picked = np.where(t == 1, self.y, 1 - self.y)
+            return -np.sum(np.log(picked + self.delta)) / len(x)
+        softplus = np.logaddexp(0, x)  # -log(1 - y), exactly, for any x
+        return x.dtype.type(np.sum(softplus - t.astype(x.dtype) * x) / len(x))
+
+    def backward(self, dout=1):
+        dout = self.book_dout(dout)
+        return (self.y - self.t) * dout / len(self.t)  # book 2's order of operations
+
+    def backward_graph(self, dout, out):
+        x = self.inputs[0]
+        return (x.sigmoid() - constant(self.t, x)) * dout / len(self.t)
+
+
+class MatMul(Function):
+    """MatMul layer (book 2, 1.3.4): out = x·W, a layer holding its weight W; dx = dout·Wᵀ,
+    dW = xᵀ·dout."""
+
+    param_names = ("W",)
+
+    def __init__(self, W):
+        self.W = self.book_input("W", W)
+
+    def forward(self, x):
+        x = self.book_input("x", x)
+        if x.ndim != 2 or x.shape[1] != self.W.shape[0]:
+            raise ValueError(
+                f"MatMul: x must be a batch (N, {self.W.shape[0]}) for W {self.W.shape}, got "
+                f"shape {x.shape}"
+            )
+        self.x, self.out_shape = x, (len(x), self.W.shape[1])
+        return np.dot(x, self.W)
+
+    def backward(self, dout):
+        dout = self.book_dout(dout)
+        self.dW = np.dot(self.x.T, dout) if self.needs_grad(1) else None
+        grads = self.book2_grads()
+        if grads is not None:
+            grads[0][...] = self.dW
+        return np.dot(dout, self.W.T) if self.needs_grad(0) else None
+
+    def backward_graph(self, dout, out):
+        x, W = self.inputs
+        return (
+            dout @ W.T if self.needs_grad(0) else None,
+            x.T @ dout if self.needs_grad(1) else None,
+        )
 
 
 # the activations as tensor methods, x.relu() and x.sigmoid(), as PyTorch has them

@@ -249,6 +249,7 @@ class Adam(Optimizer):
     here float32 stays float32, as in PyTorch."""
 
     default_lr = 0.001
+    float64_step = False  # True: the books' float64 step size and last step (tinygrad_ko.book2)
 
     def __init__(self, params=None, lr=None, beta1=0.9, beta2=0.999):
         super().__init__(params, lr)
@@ -262,7 +263,8 @@ class Adam(Optimizer):
         m, v = state["m"], state["v"]
         state["t"] += 1
         t = state["t"]
-        lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        sqrt = np.sqrt if self.float64_step else math.sqrt  # np.sqrt's float64 is not weak
+        lr_t = self.lr * sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
         scratch = self.scratch(m, _work(m, grad))
         np.subtract(grad, m, out=scratch)  # m ← m + (1 - β₁)(g - m)
         scratch *= 1 - self.beta1
@@ -271,4 +273,5 @@ class Adam(Optimizer):
         scratch -= v
         scratch *= 1 - self.beta2
         v += scratch
-        param -= _scaled(self, m, lr_t, v, m.dtype)  # W ← W - lr_t·m / (√v + 1e-7)
+        work = np.result_type(m, lr_t)  # float32 m: float32, or float64 with the books' step
+        param -= _scaled(self, m, lr_t, v, work)  # W ← W - lr_t·m / (√v + 1e-7)
