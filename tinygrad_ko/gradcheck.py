@@ -6,6 +6,7 @@ the book's gradient_check.py for a whole network, as one call.
 
 from __future__ import annotations
 
+import copy
 import html
 import itertools
 import re
@@ -14,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinygrad_ko.autograd import backprop, enable_grad, grad, no_grad
+from tinygrad_ko.numerical import numerical_gradient
 from tinygrad_ko.ops import concatenate
 from tinygrad_ko.tensor import Tensor
 
@@ -422,10 +424,12 @@ def _html_row(cells, tag, style=""):
 
 
 def check_gradients(
-    network, x, t, sample=None, seed=None, fast=False, rtol=None, atol=1e-8, train_flg=None
+    network, x, t=None, sample=None, seed=None, fast=False, rtol=None, atol=1e-8, train_flg=None
 ):
     """The book's gradient_check.py (5.7.3) in one call, for any object with `params`,
-    `gradient(x, t)` (backprop) and `numerical_gradient(x, t)`, like the book's TwoLayerNet.
+    `gradient(x, t)` (backprop) and `numerical_gradient(x, t)`, like the book's TwoLayerNet;
+    and for any layer or model in book 2's style (`params` and `grads` lists, `forward` and
+    `backward` on arrays), yours included: check_gradients(layer, x) or (model, x, t).
 
     A parameter passes when every compared |backprop - numerical| is within
     atol + rtol·max |numerical| (rtol from RTOL unless given). Modes:
@@ -443,6 +447,8 @@ def check_gradients(
     """
     if fast and sample is not None:
         raise ValueError("check_gradients: choose fast=True or sample=k, not both")
+    if isinstance(getattr(network, "params", None), list):  # book 2's style
+        network = ListsNetwork(network, (x,) if t is None else (x, t), seed)
     mode = {} if train_flg is None else {"train_flg": train_flg}  # e.g. Dropout: evaluation
     backprop = network.gradient(x, t, **mode)
     if fast:
@@ -489,6 +495,74 @@ def check_gradients(
     size_name = "‖g‖" if fast else "max |numerical|"
     rtols = "/".join(f"{r:g}" for r in sorted(limits))
     return GradientReport(rows, compared, f"{atol:g} + rtol·{size_name}, rtol {rtols}")
+
+
+class ListsNetwork:
+    """A layer or model in book 2's style (params and grads lists; forward(*inputs) and
+    backward(dout) on arrays) seen as check_gradients sees a network: a float64 copy of it
+    (weights shared between layers stay shared), NumPy's random state put back before every
+    forward (the same negative samples and dropout masks each time), and a fixed random dout
+    for an output that is not a scalar loss. Its parameters are the distinct weights, named
+    params[i] by their first place in the list (their gradients summed over the places, as
+    book 2's remove_duplicate does), and the first input, named x, when backward returns its
+    gradient."""
+
+    def __init__(self, layer, inputs, seed=None):
+        from tinygrad_ko.book2.trainer import remove_duplicate
+
+        self.remove_duplicate = remove_duplicate
+        arrays = [a for a in (*layer.params, *layer.grads) if np.asarray(a).dtype.kind == "f"]
+        memo = {id(a): np.array(a, dtype=np.float64) for a in arrays}
+        self.model = copy.deepcopy(layer, memo)  # each weight once: shared ones stay shared
+        self.inputs = tuple(
+            np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a
+            for a in inputs
+        )
+        self.state = np.random.get_state()
+        out = self.forward()
+        rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
+        self.dout = None if np.ndim(out) == 0 else rng.standard_normal(np.shape(out))
+        names = {}
+        for i, p in enumerate(self.model.params):
+            names.setdefault(id(p), f"params[{i}]")
+        self.names = names
+        unique, _ = remove_duplicate(self.model.params, self.model.grads)
+        self.params = {names[id(p)]: p for p in unique}
+        if self._input_gradient(self.backward()) is not None:
+            self.params["x"] = self.inputs[0]
+
+    def forward(self):
+        np.random.set_state(self.state)
+        return self.model.forward(*self.inputs)
+
+    def backward(self):
+        return self.model.backward() if self.dout is None else self.model.backward(self.dout)
+
+    def _input_gradient(self, returned):
+        dx = returned[0] if isinstance(returned, (tuple, list)) else returned
+        first = self.inputs[0]
+        floats = isinstance(first, np.ndarray) and first.dtype.kind == "f"
+        return dx if floats and np.shape(dx) == first.shape else None
+
+    def loss(self, x=None, t=None):
+        out = self.forward()
+        return float(out) if self.dout is None else float(np.sum(out * self.dout))
+
+    def gradient(self, x=None, t=None, **_):
+        self.forward()
+        dx = self._input_gradient(self.backward())
+        unique, summed = self.remove_duplicate(self.model.params, self.model.grads)
+        grads = {self.names[id(p)]: np.array(g) for p, g in zip(unique, summed)}
+        if "x" in self.params:
+            grads["x"] = np.array(dx)
+        return grads
+
+    def numerical_gradient(self, x=None, t=None, sample=None, seed=None, **_):
+        return {
+            key: numerical_gradient(lambda _: self.loss(), p, sample=sample,
+                                    seed=None if seed is None else seed + i)
+            for i, (key, p) in enumerate(self.params.items())
+        }  # fmt: skip
 
 
 def _directional(network, x, t, backprop, seed, mode):

@@ -427,7 +427,7 @@ class Max(Function):
 
 
 class Softmax(Function):
-    """y = softmax(x) along `axis`; dx = y·(dout - Σ dout·y)."""
+    """y = softmax(x) along `axis`; dx = y·dout - y·Σ y·dout."""
 
     name = "softmax"
 
@@ -440,8 +440,9 @@ class Softmax(Function):
         return self.out
 
     def backward(self, dout):
-        y = self.out
-        return y * (dout - (dout * y).sum(axis=self.axis, keepdims=True))
+        dx = self.out * dout  # y·dout - y·Σ y·dout, in book 2's order of operations
+        dx -= self.out * dx.sum(axis=self.axis, keepdims=True)
+        return dx
 
     def backward_graph(self, dout, out):
         return out * (dout - (dout * out).sum(axis=self.axis, keepdims=True))

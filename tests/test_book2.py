@@ -1,0 +1,322 @@
+"""tinygrad_ko.book2 against book 2's own code (../shared/book2), imported from where it is: its
+layers, optimizers, remove_duplicate and util functions give the book's numbers to the last
+bit on hypothesis-drawn inputs; BaseModel reads the book's pickles safely; check_gradients
+checks book-2 style layers and models, a learner's own among them."""
+
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from book import BOOK2
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinygrad_ko import book2, check_gradients
+from tinygrad_ko.book2.ch01 import TwoLayerNet
+from tinygrad_ko.book2.ch03 import SimpleCBOW, SimpleSkipGram
+from tinygrad_ko.book2.ch04 import CBOW, SkipGram
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="module")
+def the_book():
+    """The book's common/ and ch04's negative sampling layer, imported from ../shared/book2."""
+    sys.path.insert(0, str(BOOK2))
+    try:
+        from ch04 import negative_sampling_layer
+        from common import layers, optimizer, trainer, util
+
+        yield {"layers": layers, "optimizer": optimizer, "trainer": trainer, "util": util,
+               "negative_sampling_layer": negative_sampling_layer}  # fmt: skip
+    finally:
+        sys.path.remove(str(BOOK2))
+        for name in [n for n in sys.modules if n.split(".")[0] in ("common", "ch04")]:
+            del sys.modules[name]
+
+
+def f32(shape):
+    return hnp.arrays(np.float32, shape, elements=st.floats(-3, 3, width=32))
+
+
+def same(ours, theirs):
+    """Equal to the last bit, of the same dtype (NaN equal to NaN)."""
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    np.testing.assert_array_equal(ours, theirs)
+
+
+@st.composite
+def layer_case(draw):
+    """(layer name, constructor arguments, forward arguments)."""
+    n, d, m = draw(st.integers(1, 5)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["MatMul", "Affine", "Embedding", "EmbeddingDot", "Sigmoid",
+                                 "SigmoidWithLoss", "SoftmaxWithLoss", "Softmax"]))  # fmt: skip
+    W = draw(f32((d, m)))
+    ids = np.array(draw(st.lists(st.integers(0, d - 1), min_size=n, max_size=n)))  # repeats
+    if kind == "MatMul":
+        return kind, (W,), (draw(f32((n, d))),)
+    if kind == "Affine":
+        return kind, (W, draw(f32(m))), (draw(f32((n, d))),)
+    if kind == "Embedding":
+        return kind, (W,), (ids,)
+    if kind == "EmbeddingDot":
+        return kind, (W,), (draw(f32((n, m))), ids)
+    if kind == "SigmoidWithLoss":
+        return kind, (), (draw(f32(n)), draw(hnp.arrays(np.int32, n, elements=st.integers(0, 1))))
+    if kind == "SoftmaxWithLoss":
+        labels = np.array(draw(st.lists(st.integers(0, m - 1), min_size=n, max_size=n)))
+        one_hot = draw(st.booleans())
+        return (
+            kind,
+            (),
+            (draw(f32((n, m))), np.eye(m, dtype=np.int32)[labels] if one_hot else labels),
+        )
+    return kind, (), (draw(f32((n, m))),)
+
+
+@given(case=layer_case(), data=st.data())
+def test_every_layer_gives_the_books_forward_backward_and_grads_to_the_last_bit(
+    the_book, case, data
+):
+    kind, weights, inputs = case
+    module = the_book["negative_sampling_layer" if kind == "EmbeddingDot" else "layers"]
+    ours = getattr(book2, kind)(*[w.copy() for w in weights])
+    theirs = getattr(module, kind)(*[w.copy() for w in weights])
+    out = ours.forward(*inputs)
+    same(out, theirs.forward(*inputs))
+    dout = data.draw(f32(np.shape(out))) if np.ndim(out) else 1
+    same(ours.backward(dout), theirs.backward(dout))
+    assert len(ours.params) == len(theirs.params) and len(ours.grads) == len(theirs.grads)
+    for mine, book in zip(ours.grads, theirs.grads):
+        same(mine, book)
+    for p, w in zip(ours.params, weights):  # the layer computes with the very arrays in params
+        assert p is getattr(ours, "W", p) or p.shape == w.shape
+
+
+def test_negative_sampling_draws_and_scores_as_the_book(the_book):
+    rng = np.random.default_rng(0)
+    corpus, W = rng.integers(0, 30, 500), rng.standard_normal((30, 8)).astype("f")
+    h, target = rng.standard_normal((7, 8)).astype("f"), rng.integers(0, 30, 7)
+    book = the_book["negative_sampling_layer"]
+    np.random.seed(1)
+    ours = book2.NegativeSamplingLoss(W.copy(), corpus)
+    np.random.seed(1)
+    theirs = book.NegativeSamplingLoss(W.copy(), corpus)
+    for _ in range(3):  # the same draws from the same global random state
+        state = np.random.get_state()
+        loss = ours.forward(h, target)
+        np.random.set_state(state)
+        same(loss, theirs.forward(h, target))
+        same(ours.backward(), theirs.backward())
+        assert all(np.array_equal(a, b) for a, b in zip(ours.grads, theirs.grads))
+    assert len(ours.params) == 6 and all(p is ours.params[0] for p in ours.params)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Momentum", "Nesterov", "AdaGrad", "RMSprop", "Adam"])
+@given(data=st.data())
+@settings(max_examples=10)
+def test_the_optimizers_update_lists_in_place_as_the_books(the_book, name, data):
+    shapes = data.draw(st.lists(hnp.array_shapes(max_dims=2, max_side=4), min_size=1, max_size=3))
+    ours_p = [data.draw(f32(s)) for s in shapes]
+    theirs_p = [p.copy() for p in ours_p]
+    arrays = list(ours_p)
+    ours, theirs = getattr(book2, name)(), getattr(the_book["optimizer"], name)()
+    for _ in range(4):
+        grads = [data.draw(f32(s)) for s in shapes]
+        ours.update(ours_p, grads)
+        theirs.update(theirs_p, [g.copy() for g in grads])
+    for a, p, q in zip(arrays, ours_p, theirs_p):
+        assert a is p  # in place
+        same(p, q)
+
+
+def test_remove_duplicate_sums_shared_and_tied_weights_as_the_book(the_book):
+    rng = np.random.default_rng(2)
+    A, C = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    tied = A.T.copy()  # the same values, transposed: weight tying (6.4.2)
+    params = [A, C, A, tied, C, A]
+    grads = [rng.standard_normal(np.shape(p)) for p in params]
+    copies = [g.copy() for g in grads]
+    ours = book2.remove_duplicate(params, grads)
+    theirs = the_book["trainer"].remove_duplicate(params, copies)
+    assert [id(p) for p in ours[0]] == [id(p) for p in theirs[0]] == [id(A), id(C)]
+    for mine, book in zip(ours[1], theirs[1]):
+        same(mine, book)
+
+
+TEXT = st.lists(st.sampled_from(["you", "say", "goodbye", "and", "i", "hello", ".", "the", "cat", "sat"]),
+                min_size=3, max_size=40).map(" ".join)  # fmt: skip
+
+
+@given(text=TEXT, window=st.integers(1, 3))
+@settings(max_examples=30)
+def test_the_util_functions_give_the_books_numbers(the_book, text, window):
+    util = the_book["util"]
+    corpus, word_to_id, id_to_word = book2.preprocess(text)
+    expected = util.preprocess(text)
+    same(corpus, expected[0])
+    assert (word_to_id, id_to_word) == expected[1:]
+    vocab = len(word_to_id)
+    C = book2.create_co_matrix(corpus, vocab, window)
+    same(C, util.create_co_matrix(corpus, vocab, window))
+    same(book2.ppmi(C), util.ppmi(C))
+    if len(corpus) > 2 * window:
+        for mine, book in zip(book2.create_contexts_target(corpus, window),
+                              util.create_contexts_target(corpus, window)):  # fmt: skip
+            same(mine, book)
+        contexts = book2.create_contexts_target(corpus, window)[0]
+        same(book2.convert_one_hot(contexts, vocab), util.convert_one_hot(contexts, vocab))
+    same(book2.convert_one_hot(corpus, vocab), util.convert_one_hot(corpus, vocab))
+    same(book2.cos_similarity(C[0], C[-1]), util.cos_similarity(C[0], C[-1]))
+    grads = [C[:2].astype(np.float64), np.ones(3)]
+    copies = [g.copy() for g in grads]
+    book2.clip_grads(grads, 1.5)
+    util.clip_grads(copies, 1.5)
+    for mine, book in zip(grads, copies):
+        same(mine, book)
+
+
+def test_ppmi_prints_the_books_progress(the_book, capsys):
+    C = book2.create_co_matrix(np.arange(12) % 7, 7)
+    book2.ppmi(C, verbose=True)
+    ours = capsys.readouterr().out
+    the_book["util"].ppmi(C, verbose=True)
+    assert ours == capsys.readouterr().out and ours.count("완료") > 10
+
+
+def test_most_similar_and_analogy_print_what_the_books_print(the_book, capsys):
+    rng = np.random.default_rng(3)
+    words = [
+        "king",
+        "man",
+        "queen",
+        "woman",
+        "car",
+        "cars",
+        "child",
+        "children",
+        "good",
+        "better",
+        "bad",
+        "worse",
+    ]
+    word_to_id = {w: i for i, w in enumerate(words)}
+    id_to_word = dict(enumerate(words))
+    vectors = rng.standard_normal((len(words), 5)).astype(np.float16)
+    for module in (book2, the_book["util"]):
+        module.most_similar("car", word_to_id, id_to_word, vectors, top=4)
+        module.most_similar("toyota", word_to_id, id_to_word, vectors)
+        module.analogy(
+            "king", "man", "queen", word_to_id, id_to_word, vectors.copy(), answer="woman"
+        )
+    printed = capsys.readouterr().out
+    half = len(printed) // 2
+    assert printed[:half] == printed[half:] and "[query] car" in printed
+
+
+def test_the_chapter_models_are_checked_against_numerical_gradients():
+    corpus = np.array([0, 1, 2, 3, 4, 1, 5, 2, 6, 0, 3])
+    np.random.seed(0)
+    one_hot = np.eye(7, dtype=np.int32)
+    cases = [
+        (TwoLayerNet(2, 5, 3), np.random.randn(4, 2), one_hot[[0, 1, 2, 0], :3]),
+        (SimpleCBOW(7, 3), one_hot[np.array([[0, 2], [1, 3]])], one_hot[[1, 2]]),
+        (SimpleSkipGram(7, 3), one_hot[np.array([[0, 2], [1, 3]])], one_hot[[1, 2]]),
+        (CBOW(7, 4, 2, corpus), np.array([[0, 1, 3, 4], [2, 3, 5, 6]]), np.array([2, 4])),
+        (SkipGram(7, 4, 1, corpus), np.array([[0, 1], [2, 3]]), np.array([2, 4])),
+    ]
+    for model, x, t in cases:
+        report = check_gradients(model, x, t)
+        assert report.passed, (type(model).__name__, str(report))
+        weights = [k for k in report if k != "x"]  # x: TwoLayerNet's backward returns dx
+        assert len(weights) == len({id(p) for p in model.params})  # each shared weight once
+
+
+class LearnersAffine:
+    """A learner's own book-2 style layer; `bug` plants a mistake in its backward."""
+
+    def __init__(self, W, b, bug=None):
+        self.params, self.grads, self.bug = [W, b], [np.zeros_like(W), np.zeros_like(b)], bug
+
+    def forward(self, x):
+        W, b = self.params
+        self.x = x
+        return x @ W + b
+
+    def backward(self, dout):
+        W, _ = self.params
+        dW = (dout.T @ self.x).T if self.bug != "dW" else (self.x.T @ dout)[::-1]
+        self.grads[0][...] = dW
+        self.grads[1][...] = dout.sum(axis=0) if self.bug != "db" else 0
+        return dout @ W.T if self.bug != "dx" else dout @ W.T * 2
+
+
+@pytest.mark.parametrize("bug", [None, "dW", "db", "dx"])
+def test_check_gradients_finds_the_mistake_in_a_learners_own_layer(bug):
+    rng = np.random.default_rng(4)
+    W, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    report = check_gradients(LearnersAffine(W, b, bug), rng.standard_normal((5, 4)))
+    failed = {"dW": "params[0]", "db": "params[1]", "dx": "x"}
+    assert [k for k, d in report.items() if not d.passed] == ([failed[bug]] if bug else [])
+    assert list(report) == ["params[0]", "params[1]", "x"]
+    fast = check_gradients(LearnersAffine(W, b, bug), rng.standard_normal((5, 4)), fast=True)
+    assert fast.passed == (bug is None)
+
+
+def test_base_model_writes_the_books_pickle_and_reads_it_back_safely(tmp_path):
+    np.random.seed(0)
+    model = SimpleCBOW(7, 3)
+    model.__class__ = type("Saved", (book2.BaseModel, SimpleCBOW), {})
+    model.save_params(tmp_path / "m.pkl")
+    with open(tmp_path / "m.pkl", "rb") as f:  # what the book's load_params reads: float16s
+        saved = pickle.load(f)
+    assert [a.dtype for a in saved] == [np.float16] * 3
+    before = [p.copy() for p in model.params]
+    for p in model.params:
+        p[...] = 0
+    model.load_params(tmp_path / "m.pkl")
+    for p, b in zip(model.params, before):
+        same(p, b.astype(np.float16).astype("f"))
+    other = type("Other", (book2.BaseModel,), {})()
+    other.params = [np.zeros((3, 7), "f")]
+    with pytest.raises(ValueError, match=r"holds 3 arrays, but the model has 1 parameters"):
+        other.load_params(tmp_path / "m.pkl")
+    other.params = [np.zeros((2, 2), "f"), np.zeros(3, "f"), np.zeros(1, "f")]
+    with pytest.raises(ValueError, match=r"array 0 has shape \(7, 3\), but parameter 0"):
+        other.load_params(tmp_path / "m.pkl")
+
+
+def test_a_malicious_pickle_is_refused_before_it_runs(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    (tmp_path / "evil.pkl").write_bytes(pickle.dumps([Evil()]))
+    model = type("M", (book2.BaseModel,), {})()
+    model.params = [np.zeros(1, "f")]
+    with pytest.raises(pickle.UnpicklingError):
+        model.load_params(tmp_path / "evil.pkl")
+
+
+def test_the_shipped_cbow_params_load_through_the_safe_loader():
+    from tinygrad_ko.files import load_pickled_weights
+
+    params = load_pickled_weights(BOOK2 / "ch04" / "cbow_params.pkl")
+    assert params["word_vecs"].shape == (10000, 100) and params["word_vecs"].dtype == np.float16
+    assert len(params["word_to_id"]) == len(params["id_to_word"]) == 10000
+
+
+def test_config_gpu_says_in_one_line_that_it_goes_on_on_the_cpu(capsys):
+    from tinygrad_ko.book2 import config
+
+    try:
+        config.GPU = True
+        config.GPU = True
+        assert capsys.readouterr().out.count("CPU에서 계속합니다") == 1
+        x = np.ones(3)
+        assert book2.to_gpu(x) is x and book2.to_cpu(x) is x
+    finally:
+        config.GPU = False
