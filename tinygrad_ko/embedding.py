@@ -139,19 +139,73 @@ class UnigramSampler:
         self.word_p = np.power(word_p, power)
         self.word_p /= np.sum(self.word_p)
 
-    def get_negative_sample(self, target):
-        """(batch, sample_size) word ids: row i drawn without replacement by word_p with
-        target[i]'s probability set to 0, one np.random.choice per row as the book's code."""
+    def draw(self, target, rng):
+        """(batch, sample_size) negative examples like get_negative_sample's (never the target,
+        never one word twice in a row), drawn for the whole batch at once from rng, a NumPy
+        Generator: word_p's draws, each row drawn again until it has neither. Much faster;
+        not the book's draws (see get_negative_sample for those)."""
         target = np.asarray(target)
-        negative_sample = np.zeros((len(target), self.sample_size), dtype=np.int32)
-        for i, word in enumerate(target):
-            p = self.word_p.copy()
-            p[word] = 0
-            p /= p.sum()
-            negative_sample[i, :] = np.random.choice(
-                self.vocab_size, size=self.sample_size, replace=False, p=p
-            )
+        if not hasattr(self, "cdf"):
+            self.cdf = np.cumsum(self.word_p)
+            self.cdf /= self.cdf[-1]
+        sample = np.empty((len(target), self.sample_size), np.int64)
+        redo = np.arange(len(target))
+        while redo.size:
+            drawn = self.cdf.searchsorted(rng.random((redo.size, self.sample_size)), "right")
+            ordered = np.sort(drawn, axis=1)
+            bad = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+            bad |= (drawn == target[redo, None]).any(axis=1)
+            sample[redo[~bad]] = drawn[~bad]
+            redo = redo[bad]
+        return sample
+
+    def get_negative_sample(self, target):
+        """(batch, sample_size) word ids, the book's draws exactly: for row i, np.random.choice(
+        vocab_size, sample_size, replace=False, p) with p word_p without target[i], renormalized,
+        from NumPy's global random state, which ends where the book's code leaves it. Faster:
+        every row's distribution is built at once, and the draws are made as choice makes them
+        (uniforms against p's cumulative sum; a row that drew a word twice draws again)."""
+        target = np.asarray(target)
+        n, k = len(target), self.sample_size
+        p = np.broadcast_to(self.word_p, (n, self.vocab_size)).copy()
+        p[np.arange(n), target] = 0
+        p /= p.sum(axis=1, keepdims=True)  # row sums: the same pairwise sums as p.sum() per row
+        cdf = np.cumsum(p, axis=1)
+        cdf /= cdf[:, -1:]
+        negative_sample = np.zeros((n, k), dtype=np.int32)
+        row = 0
+        while row < n:
+            state = np.random.get_state()
+            uniforms = np.random.random_sample((n - row) * k).reshape(-1, k)
+            for i in range(row, n):
+                drawn = cdf[i].searchsorted(uniforms[i - row], side="right")
+                if len(set(drawn.tolist())) < k:  # a word twice: choice draws again for it
+                    break
+                negative_sample[i] = drawn
+            else:
+                return negative_sample
+            np.random.set_state(state)  # back to row i's draws, and on as choice goes
+            np.random.random_sample((i - row) * k)
+            negative_sample[i] = _choice_without_replacement(cdf[i], p[i], k)
+            row = i + 1
         return negative_sample
+
+
+def _choice_without_replacement(cdf, p, k):
+    """np.random.choice(len(p), k, replace=False, p=p), given p's normalized cumulative sum:
+    uniforms against the cumulative sum, the words drawn once kept in order, the rest drawn
+    again with the words already found at probability 0."""
+    found = []
+    while True:
+        drawn = cdf.searchsorted(np.random.random_sample(k - len(found)), side="right")
+        _, first = np.unique(drawn, return_index=True)
+        found += drawn[np.sort(first)].tolist()
+        if len(found) == k:
+            return found
+        p = p.copy()
+        p[found] = 0
+        cdf = np.cumsum(p)
+        cdf /= cdf[-1]
 
 
 class NegativeSamplingLoss:

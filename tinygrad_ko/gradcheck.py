@@ -72,14 +72,7 @@ def gradcheck(
     On disagreement, raises GradcheckError naming the input, the worst entry, both values and
     the tolerance, or returns False if raise_exception=False.
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    xs = tuple(_float64_copy(x) for x in inputs)
-    checked = [i for i, x in enumerate(xs) if x.requires_grad]
-    if not checked:
-        raise ValueError(
-            "gradcheck: none of the inputs requires a gradient, so there is nothing to check; "
-            "make the ones to check with requires_grad=True"
-        )
+    xs, checked = _float64_inputs("gradcheck", inputs)
     out = fn(*xs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, it returned {type(out).__name__}")
@@ -120,14 +113,7 @@ def gradgradcheck(
     v is grad_outputs when given, else random (Gaussian, from `seed`, default 0), and is
     checked too: the gradient is linear in v, so that part checks the first derivative.
     """
-    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
-    xs = tuple(_float64_copy(x) for x in inputs)
-    checked = [i for i, x in enumerate(xs) if x.requires_grad]
-    if not checked:
-        raise ValueError(
-            "gradgradcheck: none of the inputs requires a gradient, so there is nothing to "
-            "check; make the ones to check with requires_grad=True"
-        )
+    xs, checked = _float64_inputs("gradgradcheck", inputs)
     with no_grad():
         out = fn(*xs)
     if not isinstance(out, Tensor):
@@ -183,6 +169,20 @@ def _in_gradient(match, xs, checked):
             return f"the gradient for input {i}, element {_index(j, xs[i].shape)}"
         j -= xs[i].size
     return match[0]
+
+
+def _float64_inputs(caller, inputs):
+    """(float64 copies of the inputs, the positions of those that require a gradient), or a
+    ValueError when none does."""
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    xs = tuple(_float64_copy(x) for x in inputs)
+    checked = [i for i, x in enumerate(xs) if x.requires_grad]
+    if not checked:
+        raise ValueError(
+            f"{caller}: none of the inputs requires a gradient, so there is nothing to check; "
+            "make the ones to check with requires_grad=True"
+        )
+    return xs, checked
 
 
 def _float64_copy(x):
@@ -515,8 +515,7 @@ class ListsNetwork:
         memo = {id(a): np.array(a, dtype=np.float64) for a in arrays}
         self.model = copy.deepcopy(layer, memo)  # each weight once: shared ones stay shared
         self.inputs = tuple(
-            np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a
-            for a in inputs
+            np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a for a in inputs
         )
         self.state = np.random.get_state()
         out = self.forward()

@@ -18,7 +18,7 @@ import numpy as np
 
 from tinygrad_ko.tensor import Tensor
 
-__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop"]
+__all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop", "SparseAdam"]
 
 
 class Optimizer:
@@ -275,3 +275,25 @@ class Adam(Optimizer):
         v += scratch
         work = np.result_type(m, lr_t)  # float32 m: float32, or float64 with the books' step
         param -= _scaled(self, m, lr_t, v, work)  # W ← W - lr_t·m / (√v + 1e-7)
+
+
+class SparseAdam(Adam):
+    """Adam for embedding matrices (PyTorch's SparseAdam): each step moves only the rows whose
+    gradient is not all zero, the words of the batch, and updates only their moments; the other
+    rows, and their moments, stay as they are. A batch of 100 contexts touches about a thousand
+    of PTB's 10,000 rows, so a step costs a tenth of dense Adam's. The step size is Adam's,
+    lr·√(1 - β₂ᵗ) / (1 - β₁ᵗ), t counting the optimizer's steps. Parameters of fewer than two
+    axes are updated densely."""
+
+    def apply(self, param, grad, state):
+        if param.ndim < 2:
+            return super().apply(param, grad, state)
+        state["t"] += 1
+        t = state["t"]
+        lr_t = self.lr * math.sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        rows = np.flatnonzero(grad.reshape(len(grad), -1).any(axis=1))
+        g, m, v = grad[rows], state["m"][rows], state["v"][rows]
+        m += (1 - self.beta1) * (g - m)
+        v += (1 - self.beta2) * (g * g - v)
+        state["m"][rows], state["v"][rows] = m, v
+        param[rows] -= lr_t * m / (np.sqrt(v) + 1e-7)

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from tinygrad_ko.book2.layers import Affine, Sigmoid, SoftmaxWithLoss
+from tinygrad_ko.book2.layers import Affine, Sigmoid, SoftmaxWithLoss, collect
 
 __all__ = ["TwoLayerNet"]
 
@@ -21,8 +21,7 @@ class TwoLayerNet:
         b1, b2 = np.zeros(hidden_size), np.zeros(output_size)
         self.layers = [Affine(W1, b1), Sigmoid(), Affine(W2, b2)]
         self.loss_layer = SoftmaxWithLoss()
-        self.params = [p for layer in self.layers for p in layer.params]
-        self.grads = [g for layer in self.layers for g in layer.grads]
+        collect(self, self.layers)
 
     def predict(self, x):
         for layer in self.layers:

@@ -3,22 +3,9 @@ word2vec(CBOW, skip-gram)."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from tinygrad_ko.book2.layers import MatMul, SoftmaxWithLoss
+from tinygrad_ko.book2.layers import MatMul, SoftmaxWithLoss, collect, small_weights
 
 __all__ = ["SimpleCBOW", "SimpleSkipGram"]
-
-
-def _weights(vocab_size, hidden_size):
-    """W_in (V, H)과 W_out (H, V): 책처럼 0.01·N(0, 1)의 float32."""
-    V, H = vocab_size, hidden_size
-    return 0.01 * np.random.randn(V, H).astype("f"), 0.01 * np.random.randn(H, V).astype("f")
-
-
-def _collect(model, layers):
-    model.params = [p for layer in layers for p in layer.params]
-    model.grads = [g for layer in layers for g in layer.grads]
 
 
 class SimpleCBOW:
@@ -26,11 +13,12 @@ class SimpleCBOW:
     맞힙니다(SoftmaxWithLoss). 입력 측 MatMul 두 개가 W_in을 공유합니다."""
 
     def __init__(self, vocab_size, hidden_size):
-        W_in, W_out = _weights(vocab_size, hidden_size)
+        W_in = small_weights(vocab_size, hidden_size)
+        W_out = small_weights(hidden_size, vocab_size)
         self.in_layer0, self.in_layer1 = MatMul(W_in), MatMul(W_in)
         self.out_layer = MatMul(W_out)
         self.loss_layer = SoftmaxWithLoss()
-        _collect(self, [self.in_layer0, self.in_layer1, self.out_layer])
+        collect(self, [self.in_layer0, self.in_layer1, self.out_layer])
         self.word_vecs = W_in
 
     def forward(self, contexts, target):
@@ -51,10 +39,11 @@ class SimpleSkipGram:
     SoftmaxWithLoss의 합입니다."""
 
     def __init__(self, vocab_size, hidden_size):
-        W_in, W_out = _weights(vocab_size, hidden_size)
+        W_in = small_weights(vocab_size, hidden_size)
+        W_out = small_weights(hidden_size, vocab_size)
         self.in_layer, self.out_layer = MatMul(W_in), MatMul(W_out)
         self.loss_layer1, self.loss_layer2 = SoftmaxWithLoss(), SoftmaxWithLoss()
-        _collect(self, [self.in_layer, self.out_layer])
+        collect(self, [self.in_layer, self.out_layer])
         self.word_vecs = W_in
 
     def forward(self, contexts, target):

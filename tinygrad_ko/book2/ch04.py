@@ -3,29 +3,18 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinygrad_ko.book2.layers import (
     Embedding,
     EmbeddingDot,
     NegativeSamplingLoss,
     SigmoidWithLoss,
     UnigramSampler,
+    collect,
+    small_weights,
 )
 
 __all__ = ["CBOW", "EmbeddingDot", "NegativeSamplingLoss", "SkipGram", "UnigramSampler"]
 __all__ += ["Embedding", "SigmoidWithLoss"]  # negative_sampling_layer.py가 가져오는 이름
-
-
-def _weights(vocab_size, hidden_size):
-    """W_in과 W_out, 둘 다 (V, H): 책처럼 0.01·N(0, 1)의 float32."""
-    V, H = vocab_size, hidden_size
-    return 0.01 * np.random.randn(V, H).astype("f"), 0.01 * np.random.randn(V, H).astype("f")
-
-
-def _collect(model, layers):
-    model.params = [p for layer in layers for p in layer.params]
-    model.grads = [g for layer in layers for g in layer.grads]
 
 
 class CBOW:
@@ -33,10 +22,11 @@ class CBOW:
     샘플링 손실로 맞힙니다."""
 
     def __init__(self, vocab_size, hidden_size, window_size, corpus):
-        W_in, W_out = _weights(vocab_size, hidden_size)
+        W_in = small_weights(vocab_size, hidden_size)
+        W_out = small_weights(vocab_size, hidden_size)
         self.in_layers = [Embedding(W_in) for _ in range(2 * window_size)]
         self.ns_loss = NegativeSamplingLoss(W_out, corpus, power=0.75, sample_size=5)
-        _collect(self, [*self.in_layers, self.ns_loss])
+        collect(self, [*self.in_layers, self.ns_loss])
         self.word_vecs = W_in
 
     def forward(self, contexts, target):
@@ -58,13 +48,14 @@ class SkipGram:
     구해 더합니다."""
 
     def __init__(self, vocab_size, hidden_size, window_size, corpus):
-        W_in, W_out = _weights(vocab_size, hidden_size)
+        W_in = small_weights(vocab_size, hidden_size)
+        W_out = small_weights(vocab_size, hidden_size)
         self.in_layer = Embedding(W_in)
         self.loss_layers = [
             NegativeSamplingLoss(W_out, corpus, power=0.75, sample_size=5)
             for _ in range(2 * window_size)
         ]
-        _collect(self, [self.in_layer, *self.loss_layers])
+        collect(self, [self.in_layer, *self.loss_layers])
         self.word_vecs = W_in
 
     def forward(self, contexts, target):

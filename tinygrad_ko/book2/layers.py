@@ -30,6 +30,17 @@ __all__ = [
 DELTA = 1e-7  # 책 ❷의 cross_entropy_error가 log(y + 1e-7)에 더하는 값
 
 
+def small_weights(*shape):
+    """The book's initial weights: 0.01·N(0, 1) from np.random, as float32 ('f')."""
+    return 0.01 * np.random.randn(*shape).astype("f")
+
+
+def collect(model, layers):
+    """model.params and model.grads: the layers' lists joined, as the book's models make them."""
+    model.params = [p for layer in layers for p in layer.params]
+    model.grads = [g for layer in layers for g in layer.grads]
+
+
 class ListParams:
     """책 ❷의 params, grads 리스트: param_names의 가중치 배열 그대로, 그리고 같은 모양의 0 배열."""
 
