@@ -147,8 +147,8 @@ def test_remove_duplicate_sums_shared_and_tied_weights_as_the_book(the_book):
         same(mine, book)
 
 
-TEXT = st.lists(st.sampled_from(["you", "say", "goodbye", "and", "i", "hello", ".", "the", "cat", "sat"]),
-                min_size=3, max_size=40).map(" ".join)  # fmt: skip
+WORDS = ["you", "say", "goodbye", "and", "i", "hello", ".", "the", "cat", "sat"]
+TEXT = st.lists(st.sampled_from(WORDS), min_size=3, max_size=40).map(" ".join)
 
 
 @given(text=TEXT, window=st.integers(1, 3))

@@ -778,3 +778,23 @@ def test_every_op_gives_the_right_result_or_a_clear_error(case, grad):
         for x in inputs:
             if isinstance(x, Tensor) and x.requires_grad:
                 assert x.grad is not None and x.grad.shape == x.shape
+
+
+@given(
+    data=st.data(),
+    rows=st.integers(1, 6),
+    dtypes=st.sampled_from(
+        [(np.float32, np.float64), (np.float64, np.float64), (np.float32, np.float32)]
+    ),
+)
+def test_add_at_adds_as_np_add_at_to_the_last_bit(data, rows, dtypes):
+    target = data.draw(hnp.arrays(dtypes[0], (rows, 3), elements=floats()))
+    index = data.draw(hnp.arrays(np.int64, hnp.array_shapes(max_dims=2, max_side=6),
+                                 elements=st.integers(-rows, rows - 1)))  # fmt: skip
+    values = data.draw(hnp.arrays(dtypes[1], (*index.shape, 3), elements=floats()))
+    expected = target.copy()
+    np.add.at(expected, index, values)
+    ops.add_at(target, index, values)
+    np.testing.assert_array_equal(target, expected)
+    with pytest.raises(IndexError):
+        ops.add_at(target, np.array([rows]), values.reshape(-1, 3)[:1])

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinygrad_ko.autograd import Function
 from tinygrad_ko.layers import SigmoidWithLoss
-from tinygrad_ko.ops import ScatterAdd, reshaped
+from tinygrad_ko.ops import ScatterAdd, add_at, reshaped
 from tinygrad_ko.tensor import Tensor
 
 __all__ = ["Embedding", "EmbeddingDot", "NegativeSamplingLoss", "UnigramSampler"]
@@ -50,7 +50,7 @@ def _scattered(layer, idx, rows, like):
     dW = np.zeros_like(like) if grads is None else grads[0]
     if grads is not None:
         dW[...] = 0
-    np.add.at(dW, idx, rows)
+    add_at(dW, idx, rows)
     return dW
 
 

@@ -132,6 +132,20 @@ class Optimizer:
         raise NotImplementedError
 
 
+BLOCK = 1 << 15
+"""Elements of a large parameter Adam updates at a time: a block, its moments and the scratch
+arrays fit in the L2 cache, so its eight passes read memory once (2x1M float32: 9 -> 6 ms)."""
+
+
+def _blocks(array):
+    """Slices along the first axis covering array in blocks of about BLOCK elements; one slice
+    for the whole of a small array."""
+    if array.ndim == 0 or array.size <= 2 * BLOCK:
+        return [...]
+    rows = max(1, BLOCK * len(array) // array.size)
+    return [slice(start, start + rows) for start in range(0, len(array), rows)]
+
+
 def _is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -260,11 +274,15 @@ class Adam(Optimizer):
         return {"shape": param.shape, "m": zeros(param), "v": zeros(param), "t": 0}
 
     def apply(self, param, grad, state):
-        m, v = state["m"], state["v"]
         state["t"] += 1
         t = state["t"]
         sqrt = np.sqrt if self.float64_step else math.sqrt  # np.sqrt's float64 is not weak
         lr_t = self.lr * sqrt(1.0 - self.beta2**t) / (1.0 - self.beta1**t)
+        m, v = state["m"], state["v"]
+        for rows in _blocks(param):  # a large parameter a block at a time, in the cache
+            self.step_block(param[rows], grad[rows], m[rows], v[rows], lr_t)
+
+    def step_block(self, param, grad, m, v, lr_t):
         scratch = self.scratch(m, _work(m, grad))
         np.subtract(grad, m, out=scratch)  # m ← m + (1 - β₁)(g - m)
         scratch *= 1 - self.beta1
