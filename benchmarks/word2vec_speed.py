@@ -132,13 +132,15 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--loss-steps", type=int, default=2000)
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     parser.add_argument("--smoke", action="store_true", help="tiny settings: does it run?")
     args = parser.parse_args()
     if args.smoke:
-        args.repeats, args.steps, args.loss_steps = 1, 3, 0
+        args.repeats, args.steps, args.loss_steps = 1, 3, 100
     from tinygrad_ko.bench import machine
 
-    print(machine())
+    figures = {"machine": machine(), "ms_per_step": {}, "peak_mb": {}, "loss": {}}
+    print(figures["machine"])
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     names = [n for n in CONTENDERS if n != "pytorch" or _has_torch()]
     if "pytorch" not in names:
@@ -157,12 +159,16 @@ def main():
     for name in names:
         ms = np.median(times[name])
         print(f"| {name} | {ms:.2f} | {ms / book:.2f} | {peaks[name]:.0f} |")
+        figures["ms_per_step"][name], figures["peak_mb"][name] = ms, peaks[name]
     if args.loss_steps:
         print(f"\nmean loss of steps {args.loss_steps - 99}-{args.loss_steps}, same start:")
         for name in names:
             _, losses, _ = in_a_process(name, args.loss_steps, 0)
             first = np.mean(losses[:100])
             print(f"  {name}: {np.mean(losses[-100:]):.3f} (first 100 steps: {first:.3f})")
+            figures["loss"][name] = float(np.mean(losses[-100:]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=1))
 
 
 def _has_torch():

@@ -9,7 +9,7 @@ import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
-pytestmark = pytest.mark.mnist
+pytestmark = [pytest.mark.mnist, pytest.mark.slow]
 
 
 @pytest.mark.parametrize(
@@ -29,6 +29,11 @@ pytestmark = pytest.mark.mnist
             "blas_threads.py",
             "| a second training | ",
             {"machine", "seconds"},
+        ),
+        (
+            "word2vec_speed.py",
+            "| CBOW step (batch 100, PTB's sizes) | ms a step | x the book's | peak MB |",
+            {"machine", "ms_per_step", "peak_mb", "loss"},
         ),
         (
             "convnet_speed.py",

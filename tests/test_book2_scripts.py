@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from book import BOOK2, BOOK2_EDITS, NUMBER, make_copies, run_scripts
 
-pytestmark = pytest.mark.book
+pytestmark = [pytest.mark.book, pytest.mark.slow]
 
 CHAPTERS = ("ch01", "ch02", "ch03", "ch04")
 MODULES = {  # the chapters' own modules: imported by the scripts, not scripts themselves

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from book import BOOK, NUMBER, make_copies, mnist_data, run_scripts
 
-pytestmark = [pytest.mark.book, pytest.mark.mnist]
+pytestmark = [pytest.mark.book, pytest.mark.mnist, pytest.mark.slow]
 
 CHAPTERS = ("ch04", "ch05", "ch06", "ch07", "ch08")
 SCRIPTS = [f"{c}/{p.name}" for c in CHAPTERS for p in sorted((BOOK / c).glob("*.py"))]
