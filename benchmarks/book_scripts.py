@@ -2,7 +2,7 @@
 imports changed: the time of each, and whether they print and plot the same numbers.
 
     python benchmarks/book_scripts.py [--chapters ch04 ch05 ch06] [--scripts ch07/train_convnet.py]
-                                      [--json FILE]
+                                      [--book 2] [--json FILE]
 
 Both copies run from the same np.random seed in fresh processes (tests/run_book_script.py),
 the book's first and ours second for odd-numbered scripts, the other way round for even ones.
@@ -10,7 +10,9 @@ The import rule and the copies are the tests' (tests/book.py). Data: $TINYGRAD_K
 Expect about 15 minutes for chapters 4-6 on a 2-core machine, most of it the book's;
 ch07/train_convnet.py alone takes the book's code about 17 minutes. --scripts runs only the
 scripts named, instead of whole chapters (ch08/train_deepnet.py would take the book's code most
-of a day).
+of a day). --book 2 runs book 2's scripts (chapters 1-4 by default) on a small corpus in the
+Penn Treebank's format (PTB is not here; the tests' corpus, tests/book.py), so ch02's and ch04's
+PTB scripts run at the book's sizes but on that corpus.
 """
 
 import argparse
@@ -22,7 +24,16 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from book import BOOK, NUMBER, make_copies, mnist_data, run_script
+from book import (
+    BOOK,
+    BOOK2,
+    BOOK2_EDITS,
+    NUMBER,
+    book2_data,
+    make_copies,
+    mnist_data,
+    run_script,
+)
 
 from tinygrad_ko.bench import machine
 from tinygrad_ko.datasets import mnist_dir
@@ -51,16 +62,32 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="+", default=["ch04", "ch05", "ch06"])
     parser.add_argument("--scripts", nargs="+", metavar="CHAPTER/SCRIPT.py", help="only these")
+    parser.add_argument("--book", type=int, choices=(1, 2), default=1)
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args()
+    if args.book == 2 and args.chapters == parser.get_default("chapters"):
+        args.chapters = ["ch01", "ch02", "ch03", "ch04"]
     if args.scripts:
         args.chapters = sorted({name.split("/")[0] for name in args.scripts})
     print(f"machine: {machine()}")
     rows = []
     with tempfile.TemporaryDirectory() as root:
-        book, ours = make_copies(Path(root), args.chapters, {}, mnist_data(mnist_dir()))
+        if args.book == 2:
+            data = Path(root) / "data"
+            os.environ["TINYGRAD_KO_DATA"] = str(data)
+            book, ours = make_copies(
+                Path(root), args.chapters, {}, book2_data(data), BOOK2, "book2", BOOK2_EDITS
+            )
+        else:
+            book, ours = make_copies(Path(root), args.chapters, {}, mnist_data(mnist_dir()))
+        source = BOOK2 if args.book == 2 else BOOK
+        own = {"two_layer_net", "simple_cbow", "simple_skip_gram", "cbow", "skip_gram",
+               "negative_sampling_layer"} if args.book == 2 else set()  # fmt: skip
         scripts = args.scripts or [
-            f"{c}/{p.name}" for c in args.chapters for p in sorted((BOOK / c).glob("*.py"))
+            f"{c}/{p.name}"
+            for c in args.chapters
+            for p in sorted((source / c).glob("*.py"))
+            if p.stem not in own
         ]
         for i, name in enumerate(scripts):
             order = [("book", book), ("ours", ours)]

@@ -129,6 +129,45 @@ def mnist_data(mnist_folder):
     return prepare
 
 
+# words the scripts look up (show_ptb.py, count_method_big.py), and more to make a vocabulary
+NAMED = "you year car toyota happy lexus king man queen take took go good better bad cars child"
+WORDS = NAMED.split() + [f"w{i}" for i in range(120)] + ["<unk>", "N", "the", "a", "of"]
+
+
+ZIPF = 1 / np.arange(1, len(WORDS) + 1)
+ZIPF /= ZIPF.sum()
+
+
+def small_ptb(folder, rng):
+    """ptb.train/valid/test.txt in the Penn Treebank's format: a sentence a line, words
+    separated by spaces, each line starting with a space."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in (("train", 400), ("valid", 40), ("test", 40)):
+        sentences = []
+        for _ in range(lines):
+            words = rng.choice(WORDS, size=rng.integers(4, 16), p=ZIPF)
+            sentences.append(" " + " ".join(words) + " \n")
+        if name == "train":  # every word at least once, so the vocabulary is all of WORDS
+            sentences.insert(0, " " + " ".join(WORDS) + " \n")
+        (folder / f"ptb.{name}.txt").write_text("".join(sentences), encoding="utf-8")
+
+
+def book2_data(data):
+    """prepare for make_copies of book 2: a small corpus in PTB's format for both copies (the
+    book's loader reads it from its dataset/ folder, ours from data/ptb, where
+    $TINYGRAD_KO_DATA must point), and the book's addition.txt and date.txt in data/sequence."""
+
+    def prepare(book, ours):
+        small_ptb(data / "ptb", np.random.default_rng(0))
+        for name in ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"):
+            shutil.copy(data / "ptb" / name, book / "dataset" / name)
+        (data / "sequence").mkdir()
+        for name in ("addition.txt", "date.txt"):
+            shutil.copy(BOOK2 / "dataset" / name, data / "sequence" / name)
+
+    return prepare
+
+
 def run_script(script):
     """Run a script in its own folder: (what it printed, the numbers in it, what it plotted,
     seconds taken). An error is raised with the end of its stderr."""

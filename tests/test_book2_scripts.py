@@ -10,11 +10,9 @@ trainings get the same smaller sizes in both copies (SHRINK).
 
 import math
 import re
-import shutil
 
-import numpy as np
 import pytest
-from book import BOOK2, BOOK2_EDITS, NUMBER, make_copies, run_scripts
+from book import BOOK2, BOOK2_EDITS, NUMBER, book2_data, make_copies, run_scripts
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
@@ -38,42 +36,12 @@ SHRINK = {
 }
 TOLERANCE = 1e-9  # relative; most agree to the last bit
 
-# words the scripts look up (show_ptb.py, count_method_big.py), and more to make a vocabulary
-NAMED = "you year car toyota happy lexus king man queen take took go good better bad cars child"
-WORDS = NAMED.split() + [f"w{i}" for i in range(120)] + ["<unk>", "N", "the", "a", "of"]
-
-
-def small_ptb(folder, rng):
-    """ptb.train/valid/test.txt in the Penn Treebank's format: a sentence a line, words
-    separated by spaces, each line starting with a space."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, lines in (("train", 400), ("valid", 40), ("test", 40)):
-        sentences = []
-        for _ in range(lines):
-            words = rng.choice(WORDS, size=rng.integers(4, 16), p=ZIPF)
-            sentences.append(" " + " ".join(words) + " \n")
-        if name == "train":  # every word at least once, so the vocabulary is all of WORDS
-            sentences.insert(0, " " + " ".join(WORDS) + " \n")
-        (folder / f"ptb.{name}.txt").write_text("".join(sentences), encoding="utf-8")
-
-
-ZIPF = 1 / np.arange(1, len(WORDS) + 1)
-ZIPF /= ZIPF.sum()
-
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
     root = tmp_path_factory.mktemp("book2")
     data = root / "data"
-
-    def prepare(book, ours):
-        small_ptb(data / "ptb", np.random.default_rng(0))
-        for name in ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"):
-            shutil.copy(data / "ptb" / name, book / "dataset" / name)
-        (data / "sequence").mkdir()
-        for name in ("addition.txt", "date.txt"):
-            shutil.copy(BOOK2 / "dataset" / name, data / "sequence" / name)
-
+    prepare = book2_data(data)
     book, ours = make_copies(root, CHAPTERS, SHRINK, prepare, BOOK2, "book2", BOOK2_EDITS)
     return book, ours, data
 
