@@ -142,7 +142,7 @@ def small_ptb(folder, rng):
     """ptb.train/valid/test.txt in the Penn Treebank's format: a sentence a line, words
     separated by spaces, each line starting with a space."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, lines in (("train", 400), ("valid", 40), ("test", 40)):
+    for name, lines in (("train", 400), ("valid", 80), ("test", 80)):
         sentences = []
         for _ in range(lines):
             words = rng.choice(WORDS, size=rng.integers(4, 16), p=ZIPF)

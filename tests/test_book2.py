@@ -33,10 +33,11 @@ def the_book():
     sys.path.insert(0, str(BOOK2))
     try:
         from ch04 import negative_sampling_layer
-        from common import layers, optimizer, trainer, util
+        from common import layers, optimizer, time_layers, trainer, util
 
         yield {"layers": layers, "optimizer": optimizer, "trainer": trainer, "util": util,
-               "negative_sampling_layer": negative_sampling_layer}  # fmt: skip
+               "negative_sampling_layer": negative_sampling_layer,
+               "time_layers": time_layers}  # fmt: skip
     finally:
         sys.path.remove(str(BOOK2))
         for name in [n for n in sys.modules if ours(n)]:
@@ -353,3 +354,74 @@ def test_eval_perplexity_and_eval_seq2seq_give_and_print_the_books(the_book, cap
             shown = capsys.readouterr().out
             theirs = util.eval_seq2seq(Reader(), question, correct, id_to_char, True, reverse)
             assert mine == theirs and shown == capsys.readouterr().out
+
+
+@st.composite
+def time_case(draw):
+    """(layer name, constructor arguments, input): the book's Time layers at small sizes."""
+    n, t, d, h = (draw(st.integers(1, 4)) for _ in range(4))
+    kind = draw(st.sampled_from(["TimeRNN", "TimeLSTM", "TimeAffine", "TimeEmbedding"]))
+    gates = {"TimeRNN": 1, "TimeLSTM": 4}.get(kind)
+    if gates:
+        weights = (draw(f32((d, gates * h))), draw(f32((h, gates * h))), draw(f32(gates * h)))
+        return kind, weights, draw(f32((n, t, d)))
+    if kind == "TimeAffine":
+        return kind, (draw(f32((d, h))), draw(f32(h))), draw(f32((n, t, d)))
+    ids = draw(hnp.arrays(np.int64, (n, t), elements=st.integers(0, d - 1)))  # repeats
+    return kind, (draw(f32((d, h))),), ids
+
+
+@given(case=time_case(), stateful=st.booleans(), data=st.data())
+@settings(max_examples=40)
+def test_the_time_layers_give_the_books_numbers_over_calls(the_book, case, stateful, data):
+    kind, weights, xs = case
+    options = {"stateful": stateful} if kind in ("TimeRNN", "TimeLSTM") else {}
+    ours = getattr(book2, kind)(*[w.copy() for w in weights], **options)
+    theirs = getattr(the_book["time_layers"], kind)(*[w.copy() for w in weights], **options)
+    for _ in range(2):  # a stateful layer carries its state into the second call
+        out = ours.forward(xs)
+        same(out, theirs.forward(xs))
+        dout = data.draw(f32(out.shape))
+        mine, book = ours.backward(dout), theirs.backward(dout)
+        if book is not None:
+            same(mine, book)
+        for g1, g2 in zip(ours.grads, theirs.grads):
+            same(g1, g2)
+
+
+def test_time_softmax_with_loss_and_dropout_give_the_books_numbers(the_book):
+    rng = np.random.default_rng(7)
+    xs = rng.standard_normal((3, 4, 5)).astype("f")
+    ts = rng.integers(-1, 5, (3, 4))
+    ts[0, 0] = 1
+    book = the_book["time_layers"]
+    ours, theirs = book2.TimeSoftmaxWithLoss(), book.TimeSoftmaxWithLoss()
+    same(ours.forward(xs, ts), theirs.forward(xs, ts))
+    same(ours.backward(), theirs.backward())
+    np.random.seed(2)
+    drop = book2.TimeDropout(0.3)
+    out = drop.forward(xs)
+    np.random.seed(2)
+    theirs = book.TimeDropout(0.3)
+    same(out, theirs.forward(xs))
+    same(drop.backward(xs), theirs.backward(xs))
+
+
+def test_a_stateful_layer_says_when_the_batch_size_changes():
+    lstm = book2.TimeLSTM(np.ones((2, 8), "f"), np.ones((2, 8), "f"), np.zeros(8, "f"), True)
+    lstm.forward(np.ones((3, 4, 2), "f"))
+    with pytest.raises(ValueError, match=r"TimeLSTM: the state it keeps is for 3 sequences, but"):
+        lstm.forward(np.ones((5, 4, 2), "f"))
+    lstm.reset_state()
+    assert lstm.forward(np.ones((5, 4, 2), "f")).shape == (5, 4, 2)
+
+
+def test_rnnlm_trainer_reads_the_books_batches(the_book):
+    corpus = np.arange(103) * 7 % 50
+    ours, theirs = book2.RnnlmTrainer(None, None), the_book["trainer"].RnnlmTrainer(None, None)
+    ours.time_idx = theirs.time_idx = 0
+    for _ in range(4):
+        for mine, book in zip(ours.get_batch(corpus[:-1], corpus[1:], 4, 5),
+                              theirs.get_batch(corpus[:-1], corpus[1:], 4, 5)):  # fmt: skip
+            same(mine, book)
+    assert ours.time_idx == theirs.time_idx == 20

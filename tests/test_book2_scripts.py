@@ -16,10 +16,11 @@ from book import BOOK2, BOOK2_EDITS, NUMBER, book2_data, make_copies, run_script
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
-CHAPTERS = ("ch01", "ch02", "ch03", "ch04")
+CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06")
 MODULES = {  # the chapters' own modules: imported by the scripts, not scripts themselves
     "ch01/two_layer_net.py", "ch03/simple_cbow.py", "ch03/simple_skip_gram.py", "ch04/cbow.py",
-    "ch04/skip_gram.py", "ch04/negative_sampling_layer.py",
+    "ch04/skip_gram.py", "ch04/negative_sampling_layer.py", "ch05/simple_rnnlm.py",
+    "ch06/rnnlm.py", "ch06/better_rnnlm.py",
 }  # fmt: skip
 SCRIPTS = [
     f"{c}/{p.name}"
@@ -28,6 +29,17 @@ SCRIPTS = [
     if f"{c}/{p.name}" not in MODULES
 ]
 SHRINK = {
+    "ch05/train.py": [("max_epoch = 100", "max_epoch = 10")],
+    "ch05/train_custom_loop.py": [("max_epoch = 100", "max_epoch = 10")],
+    "ch06/train_rnnlm.py": [
+        ("max_epoch = 4", "max_epoch = 2"),
+        ("model.save_params()", "model.save_params('trained.pkl')"),
+    ],
+    "ch06/train_better_rnnlm.py": [
+        ("wordvec_size = 650", "wordvec_size = 30"),
+        ("hidden_size = 650", "hidden_size = 30"),
+        ("max_epoch = 40", "max_epoch = 2"),
+    ],
     "ch04/train.py": [
         ("max_epoch = 10", "max_epoch = 2"),
         ("hidden_size = 100", "hidden_size = 20"),

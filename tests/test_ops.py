@@ -22,6 +22,7 @@ from tinygrad_ko import (
     layers,
     normalization,
     ops,
+    recurrent,
 )
 from tinygrad_ko.autograd import graph_order
 from tinygrad_ko.conv import Convolution, Pooling
@@ -356,6 +357,93 @@ def embedding_dot(draw):
     )
 
 
+def sequences(draw, features):
+    n, steps = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    return draw(arrays((n, steps, features), floats(-2, 2)))
+
+
+@st.composite
+def time_rnn(draw, kind):
+    d, h = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    gates = 4 if kind == "LSTM" else 1
+    xs = sequences(draw, d)
+    Wx, Wh, b = (
+        draw(arrays(s, floats(-1, 1))) for s in ((d, gates * h), (h, gates * h), gates * h)
+    )
+    layer = recurrent.TimeLSTM if kind == "LSTM" else recurrent.TimeRNN
+
+    def sig(a):
+        return 1 / (1 + np.exp(-a))
+
+    def ref(xs, Wx, Wh, b):  # the cell, written out step by step
+        hidden, cell, out = np.zeros((len(xs), h)), np.zeros((len(xs), h)), []
+        for t in range(xs.shape[1]):
+            a = xs[:, t] @ Wx + hidden @ Wh + b
+            if kind == "RNN":
+                hidden = np.tanh(a)
+            else:
+                f, g, i, o = np.split(a, 4, axis=1)
+                cell = sig(f) * cell + np.tanh(g) * sig(i)
+                hidden = sig(o) * np.tanh(cell)
+            out.append(hidden)
+        return np.stack(out, axis=1)
+
+    return Example(lambda xs, Wx, Wh, b: layer(Wx, Wh, b)(xs), ref, (xs, Wx, Wh, b))
+
+
+@st.composite
+def time_affine(draw):
+    d, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    xs, W, b = sequences(draw, d), draw(arrays((d, m))), draw(arrays(m))
+    return Example(lambda xs, W, b: recurrent.TimeAffine(W, b)(xs), lambda x, W, b: x @ W + b,
+                   (xs, W, b))  # fmt: skip
+
+
+@st.composite
+def time_embedding(draw):
+    vocab, dims = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    n, steps = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ids = np.array(draw(st.lists(st.integers(0, vocab - 1), min_size=n * steps,
+                                 max_size=n * steps))).reshape(n, steps)  # fmt: skip
+    W = draw(arrays((vocab, dims)))
+    return Example(lambda W: recurrent.TimeEmbedding(W)(ids), lambda W: W[ids], (W,))
+
+
+@st.composite
+def time_softmax_with_loss(draw):
+    classes = draw(st.integers(2, 4))
+    xs = sequences(draw, classes)
+    ts = draw(hnp.arrays(np.int64, xs.shape[:2], elements=st.integers(-1, classes - 1)))
+    ts.flat[0] = max(ts.flat[0], 0)  # at least one position that counts
+
+    def ref(xs):
+        logp = np_log_softmax(xs, 2)
+        kept = ts != -1
+        picked = np.take_along_axis(logp, np.maximum(ts, 0)[..., None], axis=2)[..., 0]
+        return -np.sum(picked * kept) / kept.sum()
+
+    return Example(lambda xs: recurrent.TimeSoftmaxWithLoss()(xs, ts), ref, (xs,))
+
+
+@st.composite
+def time_dropout(draw):
+    xs, ratio, seed = (
+        sequences(draw, draw(st.integers(1, 3))),
+        draw(st.floats(0, 0.8)),
+        draw(st.integers(0, 9)),
+    )
+
+    def call(xs):
+        np.random.seed(seed)  # the book's masks come from NumPy's global random state
+        return recurrent.TimeDropout(ratio)(xs)
+
+    def ref(xs):
+        np.random.seed(seed)
+        return xs * ((np.random.rand(*xs.shape) > ratio) / (1 - ratio))
+
+    return Example(call, ref, (xs,))
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -411,6 +499,12 @@ def table(max_dims=3):
         "SigmoidWithLoss": with_an_axis(sigmoid_with_loss()),
         "Embedding": with_an_axis(embedding_rows()),
         "EmbeddingDot": with_an_axis(embedding_dot()),
+        "TimeRNN": with_an_axis(time_rnn("RNN")),
+        "TimeLSTM": with_an_axis(time_rnn("LSTM")),
+        "TimeAffine": with_an_axis(time_affine()),
+        "TimeEmbedding": with_an_axis(time_embedding()),
+        "TimeSoftmaxWithLoss": with_an_axis(time_softmax_with_loss()),
+        "TimeDropout": with_an_axis(time_dropout()),
         "im2col": with_an_axis(im2col()),
         "col2im": with_an_axis(col2im()),
     }
@@ -429,6 +523,12 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "Pooling": lambda x: Pooling(1, 1, stride=1)(x),
     "scatter_add": lambda x: ops.ScatterAdd(np.array([0, 0]), (2,))(x),
     "MatMul": lambda x: MatMul(np.ones((1, 1)))(x),
+    "TimeRNN": lambda x: recurrent.TimeRNN(np.ones((1, 1)), np.ones((1, 1)), np.ones(1))(x),
+    "TimeLSTM": lambda x: recurrent.TimeLSTM(np.ones((1, 4)), np.ones((1, 4)), np.ones(4))(x),
+    "TimeAffine": lambda x: recurrent.TimeAffine(np.ones((1, 1)), np.ones(1))(x),
+    "TimeEmbedding": lambda x: recurrent.TimeEmbedding(np.ones((2, 1)))(np.array(0)),
+    "TimeSoftmaxWithLoss": lambda x: recurrent.TimeSoftmaxWithLoss()(x, np.array(0)),
+    "TimeDropout": lambda x: recurrent.TimeDropout()(x),
     "SigmoidWithLoss": lambda x: SigmoidWithLoss()(x, np.array(1)),
     "Embedding": lambda x: Embedding(x)(np.array([0])),
     "EmbeddingDot": lambda x: EmbeddingDot(x)(np.ones((1, 1)), np.array([0])),
@@ -517,7 +617,7 @@ def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
 def test_the_table_has_a_row_for_every_op_and_layer():
     defined = {
         cls
-        for module in (ops, layers, normalization, conv, embedding)
+        for module in (ops, layers, normalization, conv, embedding, recurrent)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }

@@ -40,7 +40,15 @@ from tinygrad_ko.book2.layers import (
     UnigramSampler,
 )
 from tinygrad_ko.book2.optimizer import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
-from tinygrad_ko.book2.trainer import Trainer, remove_duplicate
+from tinygrad_ko.book2.time_layers import (
+    TimeAffine,
+    TimeDropout,
+    TimeEmbedding,
+    TimeLSTM,
+    TimeRNN,
+    TimeSoftmaxWithLoss,
+)
+from tinygrad_ko.book2.trainer import RnnlmTrainer, Trainer, remove_duplicate
 from tinygrad_ko.book2.util import (
     analogy,
     clip_grads,
@@ -73,10 +81,17 @@ __all__ = [
     "NegativeSamplingLoss",
     "Nesterov",
     "RMSprop",
+    "RnnlmTrainer",
     "Sigmoid",
     "SigmoidWithLoss",
     "Softmax",
     "SoftmaxWithLoss",
+    "TimeAffine",
+    "TimeDropout",
+    "TimeEmbedding",
+    "TimeLSTM",
+    "TimeRNN",
+    "TimeSoftmaxWithLoss",
     "Trainer",
     "UnigramSampler",
     "analogy",

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_ko.book2.util import clip_grads
 
-__all__ = ["Trainer", "remove_duplicate"]
+__all__ = ["RnnlmTrainer", "Trainer", "remove_duplicate"]
 
 
 class Trainer:
@@ -64,6 +64,70 @@ class Trainer:
         plt.plot(np.arange(len(self.loss_list)), self.loss_list, label="train")
         plt.xlabel("반복 (x" + str(self.eval_interval) + ")")
         plt.ylabel("손실")
+        plt.show()
+
+
+class RnnlmTrainer:
+    """언어 모델의 학습 루프(5.5.3): 말뭉치를 batch_size개의 구간으로 나눠 각 구간을 차례로
+    time_size 단어씩 읽는 미니배치(get_batch)로 학습하고, eval_interval 반복마다 책과 같은
+    형식으로 퍼플렉서티를 출력해 ppl_list에 남깁니다."""
+
+    def __init__(self, model, optimizer):
+        self.model, self.optimizer = model, optimizer
+        self.time_idx = None
+        self.ppl_list = None
+        self.eval_interval = None
+        self.current_epoch = 0
+
+    def get_batch(self, x, t, batch_size, time_size):
+        """(batch_size, time_size)의 입력과 정답: 구간 i는 i·(len(x) // batch_size)에서
+        시작하고, 부를 때마다 time_size 단어씩 나아갑니다(int32)."""
+        data_size = len(x)
+        jump = data_size // batch_size
+        positions = np.arange(batch_size)[:, None] * jump + self.time_idx + np.arange(time_size)
+        positions %= data_size
+        self.time_idx += time_size
+        return np.asarray(x)[positions].astype("i"), np.asarray(t)[positions].astype("i")
+
+    def fit(self, xs, ts, max_epoch=10, batch_size=20, time_size=35, max_grad=None,
+            eval_interval=20):  # fmt: skip
+        data_size = len(xs)
+        max_iters = data_size // (batch_size * time_size)
+        self.time_idx, self.ppl_list, self.eval_interval = 0, [], eval_interval
+        model, optimizer = self.model, self.optimizer
+        total_loss, loss_count = 0, 0
+        start_time = time.time()
+        for _ in range(max_epoch):
+            for iters in range(max_iters):
+                batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
+                loss = model.forward(batch_x, batch_t)
+                model.backward()
+                params, grads = remove_duplicate(model.params, model.grads)
+                if max_grad is not None:
+                    clip_grads(grads, max_grad)
+                optimizer.update(params, grads)
+                total_loss += loss
+                loss_count += 1
+                if eval_interval is not None and iters % eval_interval == 0:
+                    ppl = np.exp(total_loss / loss_count)
+                    elapsed_time = time.time() - start_time
+                    print(
+                        f"| 에폭 {self.current_epoch + 1} |  반복 {iters + 1} / {max_iters} | "
+                        f"시간 {int(elapsed_time)}[s] | 퍼플렉서티 {ppl:.2f}"
+                    )
+                    self.ppl_list.append(float(ppl))
+                    total_loss, loss_count = 0, 0
+            self.current_epoch += 1
+
+    def plot(self, ylim=None):
+        """ppl_list를 그립니다(matplotlib의 pyplot으로, 책처럼 plt.show()까지)."""
+        import matplotlib.pyplot as plt
+
+        if ylim is not None:
+            plt.ylim(*ylim)
+        plt.plot(np.arange(len(self.ppl_list)), self.ppl_list, label="train")
+        plt.xlabel("반복 (x" + str(self.eval_interval) + ")")
+        plt.ylabel("퍼플렉서티")
         plt.show()
 
 
