@@ -130,7 +130,7 @@ def mnist_data(mnist_folder):
 
 
 # words the scripts look up (show_ptb.py, count_method_big.py), and more to make a vocabulary
-NAMED = "you year car toyota happy lexus king man queen take took go good better bad cars child"
+NAMED = "you year car toyota happy lexus king man queen take took go good better bad cars child $"
 WORDS = NAMED.split() + [f"w{i}" for i in range(120)] + ["<unk>", "N", "the", "a", "of"]
 
 
@@ -138,9 +138,10 @@ ZIPF = 1 / np.arange(1, len(WORDS) + 1)
 ZIPF /= ZIPF.sum()
 
 
-def small_ptb(folder, rng):
+def small_ptb(folder, rng, vocabulary=None):
     """ptb.train/valid/test.txt in the Penn Treebank's format: a sentence a line, words
-    separated by spaces, each line starting with a space."""
+    separated by spaces, each line starting with a space. With `vocabulary` (words in id
+    order), the train file opens with all of them, so the loader gives them those ids."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, lines in (("train", 400), ("valid", 80), ("test", 80)):
         sentences = []
@@ -149,16 +150,19 @@ def small_ptb(folder, rng):
             sentences.append(" " + " ".join(words) + " \n")
         if name == "train":  # every word at least once, so the vocabulary is all of WORDS
             sentences.insert(0, " " + " ".join(WORDS) + " \n")
+            if vocabulary is not None:
+                sentences.insert(0, " " + " ".join(vocabulary) + " \n")
         (folder / f"ptb.{name}.txt").write_text("".join(sentences), encoding="utf-8")
 
 
-def book2_data(data):
+def book2_data(data, vocabulary=None):
     """prepare for make_copies of book 2: a small corpus in PTB's format for both copies (the
     book's loader reads it from its dataset/ folder, ours from data/ptb, where
-    $TINYGRAD_KO_DATA must point), and the book's addition.txt and date.txt in data/sequence."""
+    $TINYGRAD_KO_DATA must point), and the book's addition.txt and date.txt in data/sequence.
+    vocabulary: as small_ptb's."""
 
     def prepare(book, ours):
-        small_ptb(data / "ptb", np.random.default_rng(0))
+        small_ptb(data / "ptb", np.random.default_rng(0), vocabulary)
         for name in ("ptb.train.txt", "ptb.valid.txt", "ptb.test.txt"):
             shutil.copy(data / "ptb" / name, book / "dataset" / name)
         (data / "sequence").mkdir()

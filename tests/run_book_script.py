@@ -36,5 +36,10 @@ for number in plt.get_fignums():
         plotted += [[patch.get_height() for patch in axes.patches]] if axes.patches else []
         plotted += [np.asarray(image.get_array(), dtype=float).ravel().tolist()
                     for image in axes.images]  # fmt: skip
+        plotted += [
+            np.asarray(mesh.get_array(), dtype=float).ravel().tolist()
+            for mesh in axes.collections
+            if "QuadMesh" in type(mesh).__name__
+        ]  # pcolor
 print("RESULTS")
 print(json.dumps(plotted))

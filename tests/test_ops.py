@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from tinygrad_ko import (
     Function,
     Tensor,
+    attention,
     conv,
     embedding,
     gradcheck,
@@ -444,6 +445,36 @@ def time_dropout(draw):
     return Example(call, ref, (xs,))
 
 
+@st.composite
+def attention_row(draw, kind):
+    n, steps, hidden = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    hs = draw(arrays((n, steps, hidden), floats(-2, 2)))
+
+    def softmax_scores(hs, h):  # (N, T): a weight per encoder state
+        return np_softmax(np.einsum("nth,nh->nt", hs, h), 1)
+
+    if kind == "WeightSum":
+        a = draw(arrays((n, steps)))
+        return Example(lambda hs, a: attention.WeightSum()(hs, a),
+                       lambda hs, a: np.einsum("nth,nt->nh", hs, a), (hs, a))  # fmt: skip
+    if kind == "TimeAttention":
+        dec = draw(arrays((n, draw(st.integers(1, 3)), hidden), floats(-2, 2)))
+
+        def ref(hs, dec):
+            return np.stack([np.einsum("nth,nt->nh", hs, softmax_scores(hs, dec[:, t]))
+                             for t in range(dec.shape[1])], axis=1)  # fmt: skip
+
+        return Example(lambda hs, dec: attention.TimeAttention()(hs, dec), ref, (hs, dec))
+    h = draw(arrays((n, hidden), floats(-2, 2)))
+    if kind == "AttentionWeight":
+        return Example(lambda hs, h: attention.AttentionWeight()(hs, h), softmax_scores, (hs, h))
+    return Example(
+        lambda hs, h: attention.Attention()(hs, h),
+        lambda hs, h: np.einsum("nth,nt->nh", hs, softmax_scores(hs, h)),
+        (hs, h),
+    )
+
+
 def table(max_dims=3):
     """The rows, their inputs drawn with up to max_dims axes. With max_dims=0 the ops that need
     an axis (matmul, softmax, Affine, ...) have None: NEEDS_AN_AXIS says how they refuse."""
@@ -505,6 +536,10 @@ def table(max_dims=3):
         "TimeEmbedding": with_an_axis(time_embedding()),
         "TimeSoftmaxWithLoss": with_an_axis(time_softmax_with_loss()),
         "TimeDropout": with_an_axis(time_dropout()),
+        "WeightSum": with_an_axis(attention_row("WeightSum")),
+        "AttentionWeight": with_an_axis(attention_row("AttentionWeight")),
+        "Attention": with_an_axis(attention_row("Attention")),
+        "TimeAttention": with_an_axis(attention_row("TimeAttention")),
         "im2col": with_an_axis(im2col()),
         "col2im": with_an_axis(col2im()),
     }
@@ -529,6 +564,10 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "TimeEmbedding": lambda x: recurrent.TimeEmbedding(np.ones((2, 1)))(np.array(0)),
     "TimeSoftmaxWithLoss": lambda x: recurrent.TimeSoftmaxWithLoss()(x, np.array(0)),
     "TimeDropout": lambda x: recurrent.TimeDropout()(x),
+    "WeightSum": lambda x: attention.WeightSum()(x, x),
+    "AttentionWeight": lambda x: attention.AttentionWeight()(x, x),
+    "Attention": lambda x: attention.Attention()(x, x),
+    "TimeAttention": lambda x: attention.TimeAttention()(x, x),
     "SigmoidWithLoss": lambda x: SigmoidWithLoss()(x, np.array(1)),
     "Embedding": lambda x: Embedding(x)(np.array([0])),
     "EmbeddingDot": lambda x: EmbeddingDot(x)(np.ones((1, 1)), np.array([0])),
@@ -617,7 +656,7 @@ def test_every_op_that_needs_an_axis_refuses_a_0d_input_by_name(name):
 def test_the_table_has_a_row_for_every_op_and_layer():
     defined = {
         cls
-        for module in (ops, layers, normalization, conv, embedding, recurrent)
+        for module in (ops, layers, normalization, conv, embedding, recurrent, attention)
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }
