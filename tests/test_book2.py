@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from tinygrad_ko import book2, check_gradients
+from tinygrad_ko.book2 import ch08 as book2_ch08
 from tinygrad_ko.book2.ch01 import TwoLayerNet
 from tinygrad_ko.book2.ch03 import SimpleCBOW, SimpleSkipGram
 from tinygrad_ko.book2.ch04 import CBOW, SkipGram
@@ -425,3 +426,18 @@ def test_rnnlm_trainer_reads_the_books_batches(the_book):
                               theirs.get_batch(corpus[:-1], corpus[1:], 4, 5)):  # fmt: skip
             same(mine, book)
     assert ours.time_idx == theirs.time_idx == 20
+
+
+def test_check_gradients_checks_sequence_layers_and_models_stateful_ones_too():
+    rng = np.random.default_rng(8)
+    D, H = 3, 4
+    weights = [rng.standard_normal(s).astype("f") for s in ((D, 4 * H), (H, 4 * H), (4 * H,))]
+    for stateful in (False, True):
+        lstm = book2.TimeLSTM(*weights, stateful=stateful)
+        lstm.forward(rng.standard_normal((2, 3, D)).astype("f"))  # a state to carry, if stateful
+        report = check_gradients(lstm, rng.standard_normal((2, 3, D)).astype("f"))
+        assert report.passed and list(report) == ["params[0]", "params[1]", "params[2]", "x"]
+    np.random.seed(1)
+    model = book2_ch08.AttentionSeq2seq(vocab_size=7, wordvec_size=3, hidden_size=4)
+    xs, ts = rng.integers(0, 7, (2, 5)), rng.integers(0, 7, (2, 4))
+    assert check_gradients(model, xs, ts, sample=3).passed

@@ -500,12 +500,13 @@ def check_gradients(
 class ListsNetwork:
     """A layer or model in book 2's style (params and grads lists; forward(*inputs) and
     backward(dout) on arrays) seen as check_gradients sees a network: a float64 copy of it
-    (weights shared between layers stay shared), NumPy's random state put back before every
-    forward (the same negative samples and dropout masks each time), and a fixed random dout
-    for an output that is not a scalar loss. Its parameters are the distinct weights, named
-    params[i] by their first place in the list (their gradients summed over the places, as
-    book 2's remove_duplicate does), and the first input, named x, when backward returns its
-    gradient."""
+    (weights shared between layers stay shared), every forward from the same start (NumPy's
+    random state put back: the same negative samples and dropout masks; a stateful layer's
+    state as it was: each evaluation runs on a fresh copy sharing the weights), and a fixed
+    random dout for an output that is not a scalar loss. Its parameters are the distinct
+    weights, named params[i] by their first place in the list (their gradients summed over the
+    places, as book 2's remove_duplicate does), and the first input, named x, when backward
+    returns its gradient."""
 
     def __init__(self, layer, inputs, seed=None):
         from tinygrad_ko.book2.trainer import remove_duplicate
@@ -513,7 +514,9 @@ class ListsNetwork:
         self.remove_duplicate = remove_duplicate
         arrays = [a for a in (*layer.params, *layer.grads) if np.asarray(a).dtype.kind == "f"]
         memo = {id(a): np.array(a, dtype=np.float64) for a in arrays}
-        self.model = copy.deepcopy(layer, memo)  # each weight once: shared ones stay shared
+        self.start = copy.deepcopy(layer, memo)  # each weight once: shared ones stay shared
+        self.shared = [*self.start.params, *self.start.grads]
+        self.model = self.start
         self.inputs = tuple(
             np.array(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a for a in inputs
         )
@@ -532,6 +535,7 @@ class ListsNetwork:
 
     def forward(self):
         np.random.set_state(self.state)
+        self.model = copy.deepcopy(self.start, {id(a): a for a in self.shared})
         return self.model.forward(*self.inputs)
 
     def backward(self):
