@@ -441,3 +441,70 @@ def test_check_gradients_checks_sequence_layers_and_models_stateful_ones_too():
     model = book2_ch08.AttentionSeq2seq(vocab_size=7, wordvec_size=3, hidden_size=4)
     xs, ts = rng.integers(0, 7, (2, 5)), rng.integers(0, 7, (2, 4))
     assert check_gradients(model, xs, ts, sample=3).passed
+
+
+def test_the_other_time_layers_give_the_books_numbers(the_book):
+    """RNN, LSTM and GRU one step at a time, TimeGRU (the book's keeps dWx and dWh, ours also
+    grads), TimeBiLSTM, TimeSigmoidWithLoss and Simple_TimeSoftmaxWithLoss."""
+    book, rng = the_book["time_layers"], np.random.default_rng(9)
+    N, T, D, H = 3, 4, 2, 5
+
+    def f(*shape):
+        return rng.standard_normal(shape).astype("f")
+
+    x, h, c, d = f(N, D), f(N, H), f(N, H), f(N, H)
+    for kind, weights, args in [("RNN", (f(D, H), f(H, H), f(H)), (x, h)),
+                                ("LSTM", (f(D, 4 * H), f(H, 4 * H), f(4 * H)), (x, h, c)),
+                                ("GRU", (f(D, 3 * H), f(H, 3 * H)), (x, h))]:  # fmt: skip
+        ours, theirs = getattr(book2, kind)(*weights), getattr(book, kind)(*weights_copy(weights))
+        out, expected = ours.forward(*args), theirs.forward(*args)
+        for mine, book_out in zip(*((out, expected) if kind == "LSTM" else ([out], [expected]))):
+            same(mine, book_out)
+        douts = (d, d) if kind == "LSTM" else (d,)
+        for mine, expected in zip(ours.backward(*douts), theirs.backward(*douts)):
+            same(mine, expected)
+        expected_grads = theirs.grads if kind != "GRU" else [theirs.dWx, theirs.dWh]
+        for mine, expected in zip(ours.grads, expected_grads):
+            same(mine, expected)
+    weights = (f(D, 3 * H), f(H, 3 * H))
+    ours, theirs = book2.TimeGRU(*weights, stateful=True), book.TimeGRU(*weights, stateful=True)
+    xs = f(N, T, D)
+    for _ in range(2):
+        same(ours.forward(xs), theirs.forward(xs))
+        dhs = f(N, T, H)
+        same(ours.backward(dhs), theirs.backward(dhs))
+        same(ours.grads[0], theirs.dWx)
+        same(ours.grads[1], theirs.dWh)
+    weights = [f(D, 4 * H), f(H, 4 * H), f(4 * H), f(D, 4 * H), f(H, 4 * H), f(4 * H)]
+    ours, theirs = book2.TimeBiLSTM(*weights_copy(weights)), book.TimeBiLSTM(*weights_copy(weights))
+    same(ours.forward(xs), theirs.forward(xs))
+    dhs = f(N, T, 2 * H)
+    same(ours.backward(dhs), theirs.backward(dhs))
+    for mine, expected in zip(ours.grads, theirs.grads):
+        same(mine, expected)
+    scores, labels = f(N, T), rng.integers(0, 2, (N, T)).astype(np.int32)
+    ours, theirs = book2.TimeSigmoidWithLoss(), book.TimeSigmoidWithLoss()
+    same(ours.forward(scores, labels), theirs.forward(scores, labels))
+    same(ours.backward(), theirs.backward())
+    xs, ts = f(N, T, 6), rng.integers(0, 6, (N, T))
+    ours, theirs = book2.Simple_TimeSoftmaxWithLoss(), book.Simple_TimeSoftmaxWithLoss()
+    same(ours.forward(xs, ts), theirs.forward(xs, ts))
+    same(ours.backward(), theirs.backward())
+
+
+def weights_copy(weights):
+    return [w.copy() for w in weights]
+
+
+def test_simple_time_affine_works_where_the_books_fails():
+    rng = np.random.default_rng(10)
+    W, b = rng.standard_normal((3, 4)).astype("f"), rng.standard_normal(4).astype("f")
+    simple, fused = book2.Simple_TimeAffine(W, b), book2.TimeAffine(W, b)
+    xs, dout = (
+        rng.standard_normal((2, 5, 3)).astype("f"),
+        rng.standard_normal((2, 5, 4)).astype("f"),
+    )
+    np.testing.assert_allclose(simple.forward(xs), fused.forward(xs), rtol=1e-6)
+    np.testing.assert_allclose(simple.backward(dout), fused.backward(dout), rtol=1e-5, atol=1e-6)
+    for mine, expected in zip(simple.grads, fused.grads):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-5)

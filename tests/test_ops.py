@@ -393,6 +393,37 @@ def time_rnn(draw, kind):
 
 
 @st.composite
+def cell(draw, kind):
+    n, d, h = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x, h_prev = draw(arrays((n, d), floats(-2, 2))), draw(arrays((n, h), floats(-1, 1)))
+    if kind == "RNN":
+        Wx, Wh, b = (draw(arrays(s, floats(-1, 1))) for s in ((d, h), (h, h), h))
+        return Example(lambda x, hp, Wx, Wh, b: recurrent.RNN(Wx, Wh, b)(x, hp),
+                       lambda x, hp, Wx, Wh, b: np.tanh(hp @ Wh + x @ Wx + b),
+                       (x, h_prev, Wx, Wh, b))  # fmt: skip
+    Wx, Wh = draw(arrays((d, 3 * h), floats(-1, 1))), draw(arrays((h, 3 * h), floats(-1, 1)))
+
+    def gru(x, hp, Wx, Wh):
+        z = 1 / (1 + np.exp(-(x @ Wx[:, :h] + hp @ Wh[:, :h])))
+        r = 1 / (1 + np.exp(-(x @ Wx[:, h : 2 * h] + hp @ Wh[:, h : 2 * h])))
+        return (1 - z) * hp + z * np.tanh(x @ Wx[:, 2 * h :] + (r * hp) @ Wh[:, 2 * h :])
+
+    if kind == "GRU":
+        return Example(lambda x, hp, Wx, Wh: recurrent.GRU(Wx, Wh)(x, hp), gru,
+                       (x, h_prev, Wx, Wh))  # fmt: skip
+    xs = sequences(draw, d)
+
+    def time_gru(xs, Wx, Wh):
+        hidden, out = np.zeros((len(xs), h)), []
+        for t in range(xs.shape[1]):
+            hidden = gru(xs[:, t], hidden, Wx, Wh)
+            out.append(hidden)
+        return np.stack(out, axis=1)
+
+    return Example(lambda xs, Wx, Wh: recurrent.TimeGRU(Wx, Wh)(xs), time_gru, (xs, Wx, Wh))
+
+
+@st.composite
 def time_affine(draw):
     d, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     xs, W, b = sequences(draw, d), draw(arrays((d, m))), draw(arrays(m))
@@ -532,6 +563,9 @@ def table(max_dims=3):
         "EmbeddingDot": with_an_axis(embedding_dot()),
         "TimeRNN": with_an_axis(time_rnn("RNN")),
         "TimeLSTM": with_an_axis(time_rnn("LSTM")),
+        "RNN": with_an_axis(cell("RNN")),
+        "GRU": with_an_axis(cell("GRU")),
+        "TimeGRU": with_an_axis(cell("TimeGRU")),
         "TimeAffine": with_an_axis(time_affine()),
         "TimeEmbedding": with_an_axis(time_embedding()),
         "TimeSoftmaxWithLoss": with_an_axis(time_softmax_with_loss()),
@@ -561,6 +595,9 @@ NEEDS_AN_AXIS = {  # each op the table has no 0-d row for, called on a 0-d tenso
     "TimeRNN": lambda x: recurrent.TimeRNN(np.ones((1, 1)), np.ones((1, 1)), np.ones(1))(x),
     "TimeLSTM": lambda x: recurrent.TimeLSTM(np.ones((1, 4)), np.ones((1, 4)), np.ones(4))(x),
     "TimeAffine": lambda x: recurrent.TimeAffine(np.ones((1, 1)), np.ones(1))(x),
+    "RNN": lambda x: recurrent.RNN(np.ones((1, 1)), np.ones((1, 1)), np.ones(1))(x, x),
+    "GRU": lambda x: recurrent.GRU(np.ones((1, 3)), np.ones((1, 3)))(x, x),
+    "TimeGRU": lambda x: recurrent.TimeGRU(np.ones((1, 3)), np.ones((1, 3)))(x),
     "TimeEmbedding": lambda x: recurrent.TimeEmbedding(np.ones((2, 1)))(np.array(0)),
     "TimeSoftmaxWithLoss": lambda x: recurrent.TimeSoftmaxWithLoss()(x, np.array(0)),
     "TimeDropout": lambda x: recurrent.TimeDropout()(x),

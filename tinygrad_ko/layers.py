@@ -8,6 +8,7 @@ attribute names (Affine sets layer.dW and layer.db). Graph way: call the layer o
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -168,7 +169,7 @@ class SoftmaxWithLoss(Function):
         return x.dtype.type(self.loss)  # a NumPy scalar, as the book's forward returns
 
     def backward(self, dout=1):
-        dout = self.book_dout(dout)
+        dout = _scale(self, dout)
         if self.t.shape == self.y.shape:
             dx = self.y - self.t
         else:
@@ -224,12 +225,19 @@ class SigmoidWithLoss(Function):
         return x.dtype.type(np.sum(softplus - t.astype(x.dtype) * x) / len(x))
 
     def backward(self, dout=1):
-        dout = self.book_dout(dout)
+        dout = _scale(self, dout)
         return (self.y - self.t) * dout / len(self.t)  # book 2's order of operations
 
     def backward_graph(self, dout, out):
         x = self.inputs[0]
         return (x.sigmoid() - constant(self.t, x)) * dout / len(self.t)
+
+
+def _scale(loss_layer, dout):
+    """A loss layer's dout, checked; a number stays the number it is (a Python float scales
+    float32 in float32, as in the books' code; a 0-d array would not)."""
+    checked = loss_layer.book_dout(dout)
+    return dout if isinstance(dout, numbers.Number) else checked
 
 
 class MatMul(Function):

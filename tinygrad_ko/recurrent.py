@@ -21,12 +21,21 @@ from tinygrad_ko.functions import sigmoid, softmax
 from tinygrad_ko.ops import add_at, concatenate, constant
 
 __all__ = [
+    "GRU",
+    "RNN",
     "TimeAffine",
     "TimeDropout",
     "TimeEmbedding",
+    "TimeGRU",
     "TimeLSTM",
     "TimeRNN",
     "TimeSoftmaxWithLoss",
+    "gru_step",
+    "gru_step_backward",
+    "lstm_step",
+    "lstm_step_backward",
+    "rnn_step",
+    "rnn_step_backward",
 ]
 
 
@@ -63,6 +72,89 @@ def _state(layer, name, n, hidden, dtype):
     return kept
 
 
+def rnn_step(x, h_prev, Wx, Wh, b):
+    """One RNN step (5.3.1) as the book computes it: h = tanh(h_prev·Wh + x·Wx + b). Returns
+    (h, what rnn_step_backward needs)."""
+    h = np.tanh(np.dot(h_prev, Wh) + np.dot(x, Wx) + b)
+    return h, (x, h_prev, h)
+
+
+def rnn_step_backward(cache, dh_next, Wx, Wh):
+    """(dx, dh_prev, (dWx, dWh, db)) of one RNN step (5.3.2), the book's arithmetic."""
+    x, h_prev, h_next = cache
+    dt = dh_next * (1 - h_next**2)
+    grads = (np.dot(x.T, dt), np.dot(h_prev.T, dt), np.sum(dt, axis=0))
+    return np.dot(dt, Wx.T), np.dot(dt, Wh.T), grads
+
+
+def lstm_step(x, h_prev, c_prev, Wx, Wh, b):
+    """One LSTM step (6.3) as the book computes it: A = x·Wx + h_prev·Wh + b split into the
+    gates f, g, i, o (the book's order); c = f·c_prev + g·i, h = o·tanh(c). Returns (h, c,
+    what lstm_step_backward needs)."""
+    H = Wh.shape[0]
+    A = np.dot(x, Wx) + np.dot(h_prev, Wh) + b
+    f, g = sigmoid(A[:, :H]), np.tanh(A[:, H : 2 * H])
+    i, o = sigmoid(A[:, 2 * H : 3 * H]), sigmoid(A[:, 3 * H :])
+    c = f * c_prev + g * i
+    h = o * np.tanh(c)
+    return h, c, (x, h_prev, c_prev, i, f, g, o, c)
+
+
+def lstm_step_backward(cache, dh_next, dc_next, Wx, Wh):
+    """(dx, dh_prev, dc_prev, (dWx, dWh, db)) of one LSTM step (6.3), the book's arithmetic."""
+    x, h_prev, c_prev, i, f, g, o, c_next = cache
+    tanh_c_next = np.tanh(c_next)
+    ds = dc_next + (dh_next * o) * (1 - tanh_c_next**2)
+    dc_prev = ds * f
+    di, df, do, dg = ds * g, ds * c_prev, dh_next * tanh_c_next, ds * i
+    di *= i * (1 - i)
+    df *= f * (1 - f)
+    do *= o * (1 - o)
+    dg *= 1 - g**2
+    dA = np.hstack((df, dg, di, do))
+    grads = (np.dot(x.T, dA), np.dot(h_prev.T, dA), dA.sum(axis=0))
+    return np.dot(dA, Wx.T), np.dot(dA, Wh.T), dc_prev, grads
+
+
+def gru_step(x, h_prev, Wx, Wh):
+    """One GRU step (book 2's appendix C) as the book computes it: z and r gates, h_hat =
+    tanh(x·Wx + (r·h_prev)·Wh), h = (1 - z)·h_prev + z·h_hat. Wx and Wh pack z, r and the
+    candidate's weights, in that order; no bias. Returns (h, what gru_step_backward needs)."""
+    H = Wh.shape[0]
+    Wxz, Wxr, Wxh = Wx[:, :H], Wx[:, H : 2 * H], Wx[:, 2 * H :]
+    Whz, Whr, Whh = Wh[:, :H], Wh[:, H : 2 * H], Wh[:, 2 * H :]
+    z = sigmoid(np.dot(x, Wxz) + np.dot(h_prev, Whz))
+    r = sigmoid(np.dot(x, Wxr) + np.dot(h_prev, Whr))
+    h_hat = np.tanh(np.dot(x, Wxh) + np.dot(r * h_prev, Whh))
+    return (1 - z) * h_prev + z * h_hat, (x, h_prev, z, r, h_hat)
+
+
+def gru_step_backward(cache, dh_next, Wx, Wh):
+    """(dx, dh_prev, (dWx, dWh)) of one GRU step, the book's arithmetic."""
+    H = Wh.shape[0]
+    Wxz, Wxr, Wxh = Wx[:, :H], Wx[:, H : 2 * H], Wx[:, 2 * H :]
+    Whz, Whr, Whh = Wh[:, :H], Wh[:, H : 2 * H], Wh[:, 2 * H :]
+    x, h_prev, z, r, h_hat = cache
+    dh_hat, dh_prev = dh_next * z, dh_next * (1 - z)
+    dt = dh_hat * (1 - h_hat**2)  # the candidate's tanh
+    dWhh, dhr, dWxh = np.dot((r * h_prev).T, dt), np.dot(dt, Whh.T), np.dot(x.T, dt)
+    dx = np.dot(dt, Wxh.T)
+    dh_prev += r * dhr
+    dz = dh_next * h_hat - dh_next * h_prev  # the update gate
+    dt = dz * z * (1 - z)
+    dWhz = np.dot(h_prev.T, dt)
+    dh_prev += np.dot(dt, Whz.T)
+    dWxz = np.dot(x.T, dt)
+    dx += np.dot(dt, Wxz.T)
+    dr = dhr * h_prev  # the reset gate
+    dt = dr * r * (1 - r)
+    dWhr = np.dot(h_prev.T, dt)
+    dh_prev += np.dot(dt, Whr.T)
+    dWxr = np.dot(x.T, dt)
+    dx += np.dot(dt, Wxr.T)
+    return dx, dh_prev, (np.hstack((dWxz, dWxr, dWxh)), np.hstack((dWhz, dWhr, dWhh)))
+
+
 def _stacked(steps):
     """Tensors (N, H), one per step, as (N, T, H)."""
     n, h = steps[0].shape
@@ -86,10 +178,9 @@ class TimeRNN(Function):
         hs = np.empty((n, steps, hidden), dtype=dtype)
         self.cache = []
         for t in range(steps):
-            x = xs[:, t, :]
-            h_next = np.tanh(np.dot(h, self.Wh) + np.dot(x, self.Wx) + self.b)
-            self.cache.append((x, h, h_next))
-            hs[:, t, :] = h = h_next
+            h, cache = rnn_step(xs[:, t, :], h, self.Wx, self.Wh, self.b)
+            self.cache.append(cache)
+            hs[:, t, :] = h
         self.h, self.xs_shape, self.out_shape, self.out_dtype = h, xs.shape, hs.shape, dtype
         return hs
 
@@ -99,13 +190,11 @@ class TimeRNN(Function):
         dxs = np.empty(self.xs_shape, dtype=self.out_dtype)
         dh, grads = 0, [0, 0, 0]
         for t in reversed(range(steps)):
-            x, h_prev, h_next = self.cache[t]
-            dt = (dhs[:, t, :] + dh) * (1 - h_next**2)
-            step_grads = (np.dot(x.T, dt), np.dot(h_prev.T, dt), np.sum(dt, axis=0))
-            dh = np.dot(dt, self.Wh.T)
-            dxs[:, t, :] = np.dot(dt, self.Wx.T)
-            for i, (g, w) in enumerate(zip(step_grads, (self.Wx, self.Wh, self.b))):
-                grads[i] += g.astype(w.dtype, copy=False)  # each step's, as its weight's dtype
+            dx, dh, step_grads = rnn_step_backward(
+                self.cache[t], dhs[:, t, :] + dh, self.Wx, self.Wh
+            )
+            dxs[:, t, :] = dx
+            _add_step(grads, step_grads, (self.Wx, self.Wh, self.b))
         self.dWx, self.dWh, self.db = _store(self, grads)
         self.dh = dh
         return dxs if self.needs_grad(0) else None
@@ -148,14 +237,8 @@ class TimeLSTM(Function):
         hs = np.empty((n, steps, H), dtype=dtype)
         self.cache = []
         for t in range(steps):
-            x = xs[:, t, :]
-            A = np.dot(x, self.Wx) + np.dot(h, self.Wh) + self.b
-            f, g = sigmoid(A[:, :H]), np.tanh(A[:, H : 2 * H])
-            i, o = sigmoid(A[:, 2 * H : 3 * H]), sigmoid(A[:, 3 * H :])
-            c_next = f * c + g * i
-            h_next = o * np.tanh(c_next)
-            self.cache.append((x, h, c, i, f, g, o, c_next))
-            h, c = h_next, c_next
+            h, c, cache = lstm_step(xs[:, t, :], h, c, self.Wx, self.Wh, self.b)
+            self.cache.append(cache)
             hs[:, t, :] = h
         self.h, self.c, self.xs_shape, self.out_shape = h, c, xs.shape, hs.shape
         self.out_dtype = dtype
@@ -167,22 +250,11 @@ class TimeLSTM(Function):
         dxs = np.empty(self.xs_shape, dtype=self.out_dtype)
         dh, dc, grads = 0, 0, [0, 0, 0]
         for t in reversed(range(steps)):
-            x, h_prev, c_prev, i, f, g, o, c_next = self.cache[t]
-            dh_next = dhs[:, t, :] + dh
-            tanh_c_next = np.tanh(c_next)
-            ds = dc + (dh_next * o) * (1 - tanh_c_next**2)
-            dc = ds * f
-            di, df, do, dg = ds * g, ds * c_prev, dh_next * tanh_c_next, ds * i
-            di *= i * (1 - i)
-            df *= f * (1 - f)
-            do *= o * (1 - o)
-            dg *= 1 - g**2
-            dA = np.hstack((df, dg, di, do))
-            step_grads = (np.dot(x.T, dA), np.dot(h_prev.T, dA), dA.sum(axis=0))
-            dxs[:, t, :] = np.dot(dA, self.Wx.T)
-            dh = np.dot(dA, self.Wh.T)
-            for k, (gk, w) in enumerate(zip(step_grads, (self.Wx, self.Wh, self.b))):
-                grads[k] += gk.astype(w.dtype, copy=False)
+            dx, dh, dc, step_grads = lstm_step_backward(
+                self.cache[t], dhs[:, t, :] + dh, dc, self.Wx, self.Wh
+            )
+            dxs[:, t, :] = dx
+            _add_step(grads, step_grads, (self.Wx, self.Wh, self.b))
         self.dWx, self.dWh, self.db = _store(self, grads)
         self.dh = dh
         return dxs if self.needs_grad(0) else None
@@ -210,12 +282,37 @@ class TimeLSTM(Function):
         self.h, self.c = None, None
 
 
-def _store(layer, grads):
+def _cell_inputs(layer, x, h_prev):
+    """x (N, D) and h_prev (N, H) for a cell with weights Wx (D, ...) and Wh (H, ...), or a
+    clear error naming the layer."""
+    x, h_prev = layer.book_input("x", x), layer.book_input("h_prev", h_prev)
+    D, H = len(layer.Wx), len(layer.Wh)
+    if x.ndim != 2 or h_prev.shape != (len(x), H) or x.shape[1] != D:
+        raise ValueError(
+            f"{type(layer).__name__}: x must be (N, {D}) and h_prev (N, {H}), got shapes "
+            f"{x.shape} and {h_prev.shape}"
+        )
+    return x, h_prev
+
+
+def _inputs(layer, *grads):
+    """The gradients of the inputs that want one; None for the others."""
+    return tuple(g if layer.needs_grad(i) else None for i, g in enumerate(grads))
+
+
+def _add_step(grads, step_grads, weights):
+    """Add a step's weight gradients into the running sums, each in its weight's dtype first
+    (as the book's per-step layers keep them in grads arrays of that dtype)."""
+    for i, (g, w) in enumerate(zip(step_grads, weights)):
+        grads[i] += g.astype(w.dtype, copy=False)
+
+
+def _store(layer, grads, first=1):
     """The weights' gradients summed over the steps: into book 2's grads arrays, in place, when
     the layer has them (as the book's Time layers write them), else as they are."""
     book2 = layer.book2_grads()
-    if book2 is None:  # in the graph: only those wanted (weights are the inputs after xs)
-        return [g if layer.needs_grad(i) else None for i, g in enumerate(grads, 1)]
+    if book2 is None:  # in the graph: only those wanted (weights: the inputs from `first` on)
+        return [g if layer.needs_grad(i) else None for i, g in enumerate(grads, first)]
     for array, g in zip(book2, grads):
         array[...] = g
     return book2
@@ -366,3 +463,125 @@ class TimeDropout(Function):
 
     def backward_graph(self, dout, out):
         return dout if self.mask is None else dout * constant(self.mask, dout)
+
+
+class RNN(Function):
+    """One RNN step (5.3.1), a node of its own: h_next = tanh(h_prev·Wh + x·Wx + b);
+    backward gives (dx, dh_prev) and dWx, dWh, db. TimeRNN runs T of them at once."""
+
+    param_names = NAMES
+
+    def __init__(self, Wx, Wh, b):
+        self.Wx, self.Wh, self.b = (self.book_input(n, w) for n, w in zip(NAMES, (Wx, Wh, b)))
+
+    def forward(self, x, h_prev):
+        x, h_prev = _cell_inputs(self, x, h_prev)
+        h_next, self.cache = rnn_step(x, h_prev, self.Wx, self.Wh, self.b)
+        self.out_shape = h_next.shape
+        return h_next
+
+    def backward(self, dh_next):
+        dh_next = self.book_dout(dh_next)
+        dx, dh_prev, grads = rnn_step_backward(self.cache, dh_next, self.Wx, self.Wh)
+        self.dWx, self.dWh, self.db = _store(self, list(grads), first=2)
+        return _inputs(self, dx, dh_prev)
+
+    def backward_graph(self, dout, out):
+        return backward_through(rnn_cell, self, dout)
+
+
+def rnn_cell(x, h_prev, Wx, Wh, b):
+    """RNN's step in Tensor ops."""
+    return (h_prev @ Wh + x @ Wx + b).tanh()
+
+
+class GRU(Function):
+    """One GRU step (book 2, appendix C), a node of its own; see gru_step. Unlike the book's
+    GRU class (which keeps dWx and dWh but no params or grads lists), tinygrad_ko.book2's has
+    params [Wx, Wh] and grads, so its optimizers and Trainer can train it."""
+
+    param_names = ("Wx", "Wh")
+
+    def __init__(self, Wx, Wh):
+        self.Wx, self.Wh = self.book_input("Wx", Wx), self.book_input("Wh", Wh)
+
+    def forward(self, x, h_prev):
+        x, h_prev = _cell_inputs(self, x, h_prev)
+        h_next, self.cache = gru_step(x, h_prev, self.Wx, self.Wh)
+        self.out_shape = h_next.shape
+        return h_next
+
+    def backward(self, dh_next):
+        dx, dh_prev, grads = gru_step_backward(
+            self.cache, self.book_dout(dh_next), self.Wx, self.Wh
+        )
+        self.dWx, self.dWh = _store(self, list(grads), first=2)
+        return _inputs(self, dx, dh_prev)
+
+    def backward_graph(self, dout, out):
+        return backward_through(gru_cell, self, dout)
+
+
+def gru_cell(x, h_prev, Wx, Wh):
+    """GRU's step in Tensor ops."""
+    H = Wh.shape[0]
+    z = (x @ Wx[:, :H] + h_prev @ Wh[:, :H]).sigmoid()
+    r = (x @ Wx[:, H : 2 * H] + h_prev @ Wh[:, H : 2 * H]).sigmoid()
+    h_hat = (x @ Wx[:, 2 * H :] + (r * h_prev) @ Wh[:, 2 * H :]).tanh()
+    return (1 - z) * h_prev + z * h_hat
+
+
+class TimeGRU(Function):
+    """T steps of the GRU cell, and BPTT, with the book's state rules (stateful, set_state,
+    reset_state). The book's TimeGRU cannot be trained by its Trainer (no params or grads) and
+    misspells self.dWx in its constructor; this one has both lists."""
+
+    param_names = ("Wx", "Wh")
+
+    def __init__(self, Wx, Wh, stateful=False):
+        self.Wx, self.Wh = self.book_input("Wx", Wx), self.book_input("Wh", Wh)
+        self.stateful, self.h, self.dh = stateful, None, None
+
+    def forward(self, xs):
+        xs = self.book_input("xs", xs)
+        n, steps = _sequence(self, xs, len(self.Wx))
+        hidden, dtype = self.Wh.shape[0], _dtype(self, xs)
+        self.h0 = h = _state(self, "h", n, hidden, dtype)
+        hs = np.empty((n, steps, hidden), dtype=dtype)
+        self.cache = []
+        for t in range(steps):
+            h, cache = gru_step(xs[:, t, :], h, self.Wx, self.Wh)
+            self.cache.append(cache)
+            hs[:, t, :] = h
+        self.h, self.xs_shape, self.out_shape, self.out_dtype = h, xs.shape, hs.shape, dtype
+        return hs
+
+    def backward(self, dhs):
+        dhs = self.book_dout(dhs)
+        dxs = np.empty(self.xs_shape, dtype=self.out_dtype)
+        dh, grads = 0, [0, 0]
+        for t in reversed(range(dhs.shape[1])):
+            dx, dh, step_grads = gru_step_backward(self.cache[t], dhs[:, t, :] + dh, self.Wx,
+                                                   self.Wh)  # fmt: skip
+            dxs[:, t, :] = dx
+            for i, g in enumerate(step_grads):
+                grads[i] += g
+        self.dWx, self.dWh = _store(self, grads)
+        self.dh = dh
+        return dxs if self.needs_grad(0) else None
+
+    def backward_graph(self, dout, out):
+        return backward_through(self.unrolled, self, dout)
+
+    def unrolled(self, xs, Wx, Wh):
+        h, steps = constant(self.h0, Wx), []
+        for t in range(xs.shape[1]):
+            h = gru_cell(xs[:, t, :], h, Wx, Wh)
+            steps.append(h)
+        return _stacked(steps)
+
+    def set_state(self, h):
+        self.h = h
+
+    def reset_state(self):
+        self.h = None

@@ -41,11 +41,19 @@ from tinygrad_ko.book2.layers import (
 )
 from tinygrad_ko.book2.optimizer import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.book2.time_layers import (
+    GRU,
+    LSTM,
+    RNN,
+    Simple_TimeAffine,
+    Simple_TimeSoftmaxWithLoss,
     TimeAffine,
+    TimeBiLSTM,
     TimeDropout,
     TimeEmbedding,
+    TimeGRU,
     TimeLSTM,
     TimeRNN,
+    TimeSigmoidWithLoss,
     TimeSoftmaxWithLoss,
 )
 from tinygrad_ko.book2.trainer import RnnlmTrainer, Trainer, remove_duplicate
@@ -68,6 +76,9 @@ from tinygrad_ko.book2.util import (
 
 __all__ = [
     "GPU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "SGD",
     "AdaGrad",
     "Adam",
@@ -84,13 +95,18 @@ __all__ = [
     "RnnlmTrainer",
     "Sigmoid",
     "SigmoidWithLoss",
+    "Simple_TimeAffine",
+    "Simple_TimeSoftmaxWithLoss",
     "Softmax",
     "SoftmaxWithLoss",
     "TimeAffine",
+    "TimeBiLSTM",
     "TimeDropout",
     "TimeEmbedding",
+    "TimeGRU",
     "TimeLSTM",
     "TimeRNN",
+    "TimeSigmoidWithLoss",
     "TimeSoftmaxWithLoss",
     "Trainer",
     "UnigramSampler",
