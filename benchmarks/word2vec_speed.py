@@ -19,13 +19,12 @@ to show the faster ones reach the book's loss. Run with OPENBLAS_NUM_THREADS=1.
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from processes import in_a_process, peak_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK2 = ROOT.parent / "shared" / "book2"
@@ -111,20 +110,7 @@ def run(name, steps, warm_up):
             start = time.perf_counter()
         losses.append(step(c, t))
     ms = (time.perf_counter() - start) / steps * 1e3
-    status = Path("/proc/self/status").read_text()
-    peak = int(re.search(r"VmHWM:\s+(\d+)", status)[1]) / 1024
-    return ms, losses, peak
-
-
-def in_a_process(name, steps, warm_up):
-    env = os.environ | {"PYTHONPATH": str(Path(__file__).parent)}
-    code = (
-        f"import json, word2vec_speed as w; print(json.dumps(w.run({name!r}, {steps}, {warm_up})))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    if out.returncode:
-        raise RuntimeError(f"{name} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return ms, losses, peak_mb()
 
 
 def main():
@@ -149,7 +135,7 @@ def main():
     peaks = {}
     for r in range(args.repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            ms, _, peak = in_a_process(name, args.steps, 5)
+            ms, _, peak = in_a_process("word2vec_speed", "run", name, args.steps, 5)
             times[name].append(ms)
             peaks[name] = max(peaks.get(name, 0), peak)
             print(f"round {r + 1} {name}: {ms:.2f} ms a step", flush=True)
@@ -163,7 +149,7 @@ def main():
     if args.loss_steps:
         print(f"\nmean loss of steps {args.loss_steps - 99}-{args.loss_steps}, same start:")
         for name in names:
-            _, losses, _ = in_a_process(name, args.loss_steps, 0)
+            _, losses, _ = in_a_process("word2vec_speed", "run", name, args.loss_steps, 0)
             first = np.mean(losses[:100])
             print(f"  {name}: {np.mean(losses[-100:]):.3f} (first 100 steps: {first:.3f})")
             figures["loss"][name] = float(np.mean(losses[-100:]))

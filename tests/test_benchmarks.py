@@ -36,6 +36,11 @@ pytestmark = [pytest.mark.mnist, pytest.mark.slow]
             {"machine", "ms_per_step", "peak_mb", "loss"},
         ),
         (
+            "rnnlm_speed.py",
+            "| LSTM language model step (20 x 35 words) | ms a step | x the book's | peak MB |",
+            {"machine", "ms_per_step", "peak_mb", "perplexity"},
+        ),
+        (
             "convnet_speed.py",
             "tinygrad_ko's step over each, median of 1 paired rounds of 5 steps: floor ",
             {"machine", "ms_per_step", "ratios", "schedule"},

@@ -64,8 +64,12 @@ def softmax(x, axis=-1):
     """exp(x_k) / Σ exp(x_i) along `axis` (eq. 3.10), shifted by the max so exp never overflows
     (3.5.2)."""
     x = np.asarray(x)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    e = x - x.max(axis=axis, keepdims=True)  # one new array, exponentiated and divided in place
+    if e.dtype.kind != "f":
+        e = e.astype(np.float64)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def log_softmax(x, axis=-1):

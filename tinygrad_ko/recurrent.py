@@ -363,7 +363,11 @@ class TimeAffine(Function):
         xs = self.book_input("xs", xs)
         n, steps = _sequence(self, xs, len(self.W))
         self.x = xs
-        out = np.dot(xs.reshape(n * steps, -1), self.W) + self.b
+        out = np.dot(xs.reshape(n * steps, -1), self.W)
+        if out.dtype == np.result_type(out, self.b):
+            out += self.b  # in place: the book's np.dot(...) + b, without a second array
+        else:
+            out = out + self.b
         self.out_shape = (n, steps, out.shape[1])
         return out.reshape(self.out_shape)
 
@@ -420,7 +424,7 @@ class TimeSoftmaxWithLoss(Function):
     def backward(self, dout=1):
         dout = self.book_dout(dout)
         ts, ys, mask, shape = self.cache
-        dx = ys.copy()
+        dx = ys if self.needs_input_grad is None else ys.copy()  # the book's way: in place, as its
         dx[np.arange(len(ts)), ts] -= 1
         dx *= dout
         dx /= mask.sum()
