@@ -13,6 +13,8 @@ gradients.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from tinygrad_ko.autograd import Function, backward_through
@@ -422,13 +424,16 @@ class TimeSoftmaxWithLoss(Function):
         return xs.dtype.type(loss)
 
     def backward(self, dout=1):
-        dout = self.book_dout(dout)
+        checked = self.book_dout(dout)
+        dout = dout if isinstance(dout, numbers.Number) else checked  # as layers.SoftmaxWithLoss
         ts, ys, mask, shape = self.cache
-        dx = ys if self.needs_input_grad is None else ys.copy()  # the book's way: in place, as its
+        dx = ys if self.needs_input_grad is None else ys.copy()  # the book works in place
         dx[np.arange(len(ts)), ts] -= 1
-        dx *= dout
+        if not (isinstance(dout, numbers.Number) and dout == 1):  # x·1 is x: a pass saved
+            dx *= dout
         dx /= mask.sum()
-        dx *= mask[:, np.newaxis]
+        if not mask.all():  # every label counts: the book's x·True is x
+            dx *= mask[:, np.newaxis]
         return dx.reshape(shape)
 
     def backward_graph(self, dout, out):

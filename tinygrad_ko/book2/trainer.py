@@ -154,4 +154,7 @@ def remove_duplicate(params, grads):
 
 def _tied(a, b):
     """b가 a를 전치한 값인 2차원 배열인지(가중치 묶기, 6.4.2)."""
-    return a.ndim == 2 and b.ndim == 2 and a.T.shape == b.shape and bool(np.all(b == a.T))
+    if a.ndim != 2 or b.ndim != 2 or a.T.shape != b.shape:
+        return False
+    # the first row decides almost always: only a real tie compares the whole matrix
+    return bool(np.array_equal(b[:1], a.T[:1]) and np.all(b == a.T))
