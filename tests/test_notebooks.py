@@ -1,8 +1,15 @@
 """The notebooks in examples/notebooks run top to bottom in a real Jupyter kernel, as a learner
 runs them, and show what they promise: each cell tagged "graph" an SVG drawing, "figure" a PNG,
 "report" an HTML table, "training" a progress widget and a PNG of the curves; nothing on stderr.
-They are committed without outputs, so their diffs stay readable."""
+They are committed without outputs, so their diffs stay readable.
 
+The kernels read their data from a folder made for the run ($TINYGRAD_KO_DATA): the real MNIST
+files (a link to the folder the other tests use) and book 2's date.txt and addition.txt in
+sequence/. BOOK2_DIR points to book 2's code (../shared/book2 beside the repository), where the
+RNN notebook finds the book's trained AttentionSeq2seq.pkl."""
+
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -10,8 +17,12 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tinygrad_ko.datasets import mnist_dir
+
 pytestmark = pytest.mark.slow
 
+BOOK2 = Path(__file__).resolve().parents[2] / "shared" / "book2"
+BOOK2_FILES = ["ch08/AttentionSeq2seq.pkl", "dataset/date.txt", "dataset/addition.txt"]
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "examples" / "notebooks").glob("*.ipynb"))
 WIDGET = "application/vnd.jupyter.widget-view+json"
 PROMISES = {
@@ -26,7 +37,22 @@ CHAPTERS = {  # what each chapter's notebook must show at least
     "ch06_training_techniques": {"figure", "report", "training"},
     "ch07_cnn": {"figure", "report", "training"},
     "book2_ch03_04_word2vec": {"figure", "report"},
+    "book2_ch06_08_rnn": {"graph", "figure", "report"},
 }
+NEEDS_BOOK2 = {"book2_ch06_08_rnn"}  # its 8.3 reads the book's weights and date.txt
+
+
+@pytest.fixture(scope="module")
+def data_folder(tmp_path_factory):
+    """What the kernels see as $TINYGRAD_KO_DATA: mnist/ (a link to the real files) and
+    sequence/ with book 2's addition.txt and date.txt (copies, when ../shared/book2 has them)."""
+    folder = tmp_path_factory.mktemp("data")
+    (folder / "mnist").symlink_to(mnist_dir().resolve(), target_is_directory=True)
+    (folder / "sequence").mkdir()
+    for name in ("addition.txt", "date.txt"):
+        if (BOOK2 / "dataset" / name).is_file():
+            shutil.copy(BOOK2 / "dataset" / name, folder / "sequence" / name)
+    return folder
 
 
 def test_there_is_a_notebook_for_each_chapter_listed_and_no_other():
@@ -36,7 +62,15 @@ def test_there_is_a_notebook_for_each_chapter_listed_and_no_other():
 @pytest.mark.mnist
 @pytest.mark.graphviz
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_the_notebook_runs_and_shows_what_it_promises(path, tmp_path):
+def test_the_notebook_runs_and_shows_what_it_promises(path, tmp_path, data_folder, monkeypatch):
+    missing = [name for name in BOOK2_FILES if not (BOOK2 / name).is_file()]
+    if path.stem in NEEDS_BOOK2 and missing:
+        reason = f"book 2's code is not in {BOOK2} (missing {', '.join(missing)})"
+        if os.environ.get("TINYGRAD_KO_REQUIRE_DATA"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    monkeypatch.setenv("TINYGRAD_KO_DATA", str(data_folder))  # the kernel inherits these
+    monkeypatch.setenv("BOOK2_DIR", str(BOOK2))
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)

@@ -1,7 +1,7 @@
 """Attention (book 2, chapter 8): the decoder looks at every hidden state of the encoder. For
 each decoder state h, AttentionWeight scores the encoder's states hs by their dot products with
-h and turns the scores into weights a with softmax (8.1.4); WeightSum adds the states up by
-those weights into the context vector c (8.1.3). Attention does both; TimeAttention does it at
+h and turns the scores into weights a with softmax (8.1); WeightSum adds the states up by
+those weights into the context vector c (8.1). Attention does both; TimeAttention does it at
 every decoder step. Each is one node of the graph, with the book's backward rule and order of
 operations; the second rule runs the forward again in Tensor ops.
 """
@@ -32,7 +32,7 @@ def _wanted(layer, *grads):
 
 
 class WeightSum(Function):
-    """c = Σ_t a[:, t]·hs[:, t] (8.1.3): the states hs (N, T, H) added up by weights a (N, T)."""
+    """c = Σ_t a[:, t]·hs[:, t] (8.1): the states hs (N, T, H) added up by weights a (N, T)."""
 
     def forward(self, hs, a):
         n, steps, hidden = hs.shape
@@ -61,7 +61,7 @@ def weight_sum(hs, a):
 
 
 class AttentionWeight(Function):
-    """a = softmax(Σ_h hs·h) (8.1.4): a weight per encoder state, by its dot product with h."""
+    """a = softmax(Σ_h hs·h) (8.1): a weight per encoder state, by its dot product with h."""
 
     def forward(self, hs, h):
         _states(self, hs, h, 2)
@@ -90,7 +90,7 @@ def attention_weight(hs, h):
 
 
 class Attention(Function):
-    """AttentionWeight then WeightSum (8.1.5): the context vector for one decoder state h. The
+    """AttentionWeight then WeightSum (8.1): the context vector for one decoder state h. The
     weights stay in attention_weight, for pictures (8.4)."""
 
     def forward(self, hs, h):
@@ -115,7 +115,7 @@ def attention(hs, h):
 
 
 class TimeAttention(Function):
-    """Attention at every decoder step (8.2.1): out[:, t] = the context vector of hs_dec[:, t]
+    """Attention at every decoder step (8.2): out[:, t] = the context vector of hs_dec[:, t]
     over the encoder's states hs_enc; attention_weights keeps each step's weights."""
 
     def forward(self, hs_enc, hs_dec):

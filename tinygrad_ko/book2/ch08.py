@@ -21,21 +21,21 @@ __all__ = [
 
 
 class WeightSum(ListParams, attention.WeightSum):
-    """Weight Sum 계층(8.1.3): 가중치 a로 은닉 상태들의 가중합을 구합니다."""
+    """Weight Sum 계층(8.1): 가중치 a로 은닉 상태들의 가중합을 구합니다."""
 
     def __init__(self):
         self.book2_lists()
 
 
 class AttentionWeight(ListParams, attention.AttentionWeight):
-    """Attention Weight 계층(8.1.4): 내적과 softmax로 각 은닉 상태의 가중치를 구합니다."""
+    """Attention Weight 계층(8.1): 내적과 softmax로 각 은닉 상태의 가중치를 구합니다."""
 
     def __init__(self):
         self.book2_lists()
 
 
 class Attention(ListParams, attention.Attention):
-    """Attention 계층(8.1.5): Attention Weight와 Weight Sum을 이어 붙인 계층입니다."""
+    """Attention 계층(8.1): Attention Weight와 Weight Sum을 이어 붙인 계층입니다."""
 
     def __init__(self):
         self.book2_lists()
@@ -43,7 +43,7 @@ class Attention(ListParams, attention.Attention):
 
 
 class TimeAttention(ListParams, attention.TimeAttention):
-    """Time Attention 계층(8.2.1): 디코더의 시각마다 Attention 계층을 씁니다."""
+    """Time Attention 계층(8.2): 디코더의 시각마다 Attention 계층을 씁니다."""
 
     def __init__(self):
         self.book2_lists()
@@ -51,7 +51,7 @@ class TimeAttention(ListParams, attention.TimeAttention):
 
 
 class AttentionEncoder(Encoder):
-    """어텐션용 인코더(8.2.2): 모든 시각의 은닉 상태 hs를 돌려줍니다."""
+    """어텐션용 인코더(8.2): 모든 시각의 은닉 상태 hs를 돌려줍니다."""
 
     def forward(self, xs):
         return self.lstm.forward(self.embed.forward(xs))
@@ -61,7 +61,7 @@ class AttentionEncoder(Encoder):
 
 
 class AttentionDecoder:
-    """어텐션용 디코더(8.2.3): LSTM의 출력과 Time Attention의 맥락 벡터를 이어 붙여 Affine에
+    """어텐션용 디코더(8.2): LSTM의 출력과 Time Attention의 맥락 벡터를 이어 붙여 Affine에
     넣습니다."""
 
     def __init__(self, vocab_size, wordvec_size, hidden_size):
@@ -103,7 +103,7 @@ class AttentionDecoder:
 
 
 class AttentionSeq2seq(Seq2seq):
-    """어텐션을 쓰는 seq2seq(8.2.4). 책이 제공하는 AttentionSeq2seq.pkl을 load_params로 읽을 수
+    """어텐션을 쓰는 seq2seq(8.2). 책이 제공하는 AttentionSeq2seq.pkl을 load_params로 읽을 수
     있습니다."""
 
     def __init__(self, vocab_size, wordvec_size, hidden_size):

@@ -128,7 +128,7 @@ def to_gpu(x):
 
 
 def clip_grads(grads, max_norm):
-    """기울기 클리핑(5.5.3): 모든 기울기의 L2 노름이 max_norm을 넘으면 max_norm이 되도록
+    """기울기 클리핑(6.1.4): 모든 기울기의 L2 노름이 max_norm을 넘으면 max_norm이 되도록
     모든 기울기를 제자리에서 같은 비율로 줄입니다."""
     total_norm = 0
     for grad in grads:
