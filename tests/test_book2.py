@@ -508,3 +508,30 @@ def test_simple_time_affine_works_where_the_books_fails():
     np.testing.assert_allclose(simple.backward(dout), fused.backward(dout), rtol=1e-5, atol=1e-6)
     for mine, expected in zip(simple.grads, fused.grads):
         np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-5)
+
+
+class LearnersRNNCell:
+    """A learner's RNN cell, forward(x, h_prev) -> h_next; `bug` breaks dh_prev only."""
+
+    def __init__(self, Wx, Wh, bug=False):
+        self.params, self.grads, self.bug = [Wx, Wh], [np.zeros_like(Wx), np.zeros_like(Wh)], bug
+
+    def forward(self, x, h_prev):
+        self.x, self.h_prev = x, h_prev
+        self.h = np.tanh(x @ self.params[0] + h_prev @ self.params[1])
+        return self.h
+
+    def backward(self, dh):
+        dt = dh * (1 - self.h**2)
+        self.grads[0][...], self.grads[1][...] = self.x.T @ dt, self.h_prev.T @ dt
+        dh_prev = dt @ self.params[1].T
+        return dt @ self.params[0].T, dh_prev * 2 if self.bug else dh_prev
+
+
+@pytest.mark.parametrize("bug", [False, True])
+def test_check_gradients_checks_the_gradient_of_every_input(bug):
+    rng = np.random.default_rng(11)
+    cell = LearnersRNNCell(rng.standard_normal((3, 4)), rng.standard_normal((4, 4)), bug)
+    report = check_gradients(cell, rng.standard_normal((2, 3)), rng.standard_normal((2, 4)))
+    assert list(report) == ["params[0]", "params[1]", "x", "t"]
+    assert [k for k, d in report.items() if not d.passed] == (["t"] if bug else [])

@@ -497,6 +497,9 @@ def check_gradients(
     return GradientReport(rows, compared, f"{atol:g} + rtol·{size_name}, rtol {rtols}")
 
 
+INPUT_NAMES = ("x", "t")  # check_gradients(layer, x, t): how the report names the inputs
+
+
 class ListsNetwork:
     """A layer or model in book 2's style (params and grads lists; forward(*inputs) and
     backward(dout) on arrays) seen as check_gradients sees a network: a float64 copy of it
@@ -505,8 +508,8 @@ class ListsNetwork:
     state as it was: each evaluation runs on a fresh copy sharing the weights), and a fixed
     random dout for an output that is not a scalar loss. Its parameters are the distinct
     weights, named params[i] by their first place in the list (their gradients summed over the
-    places, as book 2's remove_duplicate does), and the first input, named x, when backward
-    returns its gradient."""
+    places, as book 2's remove_duplicate does), and the inputs, named x and t as
+    check_gradients names them, whose gradients backward returns (a float input's)."""
 
     def __init__(self, layer, inputs, seed=None):
         from tinygrad_ko.book2.trainer import remove_duplicate
@@ -530,8 +533,8 @@ class ListsNetwork:
         self.names = names
         unique, _ = remove_duplicate(self.model.params, self.model.grads)
         self.params = {names[id(p)]: p for p in unique}
-        if self._input_gradient(self.backward()) is not None:
-            self.params["x"] = self.inputs[0]
+        for name in self._input_gradients(self.backward()):
+            self.params[name] = self.inputs[INPUT_NAMES.index(name)]
 
     def forward(self):
         np.random.set_state(self.state)
@@ -541,11 +544,15 @@ class ListsNetwork:
     def backward(self):
         return self.model.backward() if self.dout is None else self.model.backward(self.dout)
 
-    def _input_gradient(self, returned):
-        dx = returned[0] if isinstance(returned, (tuple, list)) else returned
-        first = self.inputs[0]
-        floats = isinstance(first, np.ndarray) and first.dtype.kind == "f"
-        return dx if floats and np.shape(dx) == first.shape else None
+    def _input_gradients(self, returned):
+        """{x or t: its gradient} for the float inputs whose gradient backward returned (one
+        array for the first input, or one per input)."""
+        grads = returned if isinstance(returned, (tuple, list)) else (returned,)
+        found = {}
+        for name, x, g in zip(INPUT_NAMES, self.inputs, grads):
+            if isinstance(x, np.ndarray) and x.dtype.kind == "f" and np.shape(g) == x.shape:
+                found[name] = g
+        return found
 
     def loss(self, x=None, t=None):
         out = self.forward()
@@ -553,11 +560,10 @@ class ListsNetwork:
 
     def gradient(self, x=None, t=None, **_):
         self.forward()
-        dx = self._input_gradient(self.backward())
+        inputs = self._input_gradients(self.backward())
         unique, summed = self.remove_duplicate(self.model.params, self.model.grads)
         grads = {self.names[id(p)]: np.array(g) for p, g in zip(unique, summed)}
-        if "x" in self.params:
-            grads["x"] = np.array(dx)
+        grads.update((name, np.array(g)) for name, g in inputs.items() if name in self.params)
         return grads
 
     def numerical_gradient(self, x=None, t=None, sample=None, seed=None, **_):
