@@ -18,11 +18,10 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from processes import in_a_process, peak_mb
+from processes import contenders, in_a_process, speed_table, timed_steps
 from word2vec_speed import BOOK2, corpus
 
 BATCH, TIME, HIDDEN, LR, MAX_GRAD = 20, 35, 100, 20.0, 0.25
@@ -91,13 +90,7 @@ def batches(words, steps):
 
 def run(name, steps, warm_up):
     """In this process: (ms a step, losses, peak MB)."""
-    step = stepper(name)
-    losses, start = [], None
-    for i, (xs, ts) in enumerate(batches(corpus(), warm_up + steps)):
-        if i == warm_up:
-            start = time.perf_counter()
-        losses.append(step(xs, ts))
-    return (time.perf_counter() - start) / steps * 1e3, losses, peak_mb()
+    return timed_steps(stepper(name), batches(corpus(), warm_up + steps), warm_up)
 
 
 def main():
@@ -115,23 +108,9 @@ def main():
     figures = {"machine": machine(), "ms_per_step": {}, "peak_mb": {}, "perplexity": {}}
     print(figures["machine"])
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    names = [n for n in CONTENDERS if n != "pytorch" or _has_torch()]
-    if "pytorch" not in names:
-        print("PyTorch is not installed: not measured")
-    times, peaks = {n: [] for n in names}, {}
-    for r in range(args.repeats):
-        for name in names if r % 2 == 0 else reversed(names):
-            ms, _, peak = in_a_process("rnnlm_speed", "run", name, args.steps, 3)
-            times[name].append(ms)
-            peaks[name] = max(peaks.get(name, 0), peak)
-            print(f"round {r + 1} {name}: {ms:.1f} ms a step", flush=True)
-    book = np.median(times["book"])
-    print("\n| LSTM language model step (20 x 35 words) | ms a step | x the book's | peak MB |")
-    print("|---|---:|---:|---:|")
-    for name in names:
-        ms = np.median(times[name])
-        print(f"| {name} | {ms:.1f} | {ms / book:.2f} | {peaks[name]:.0f} |")
-        figures["ms_per_step"][name], figures["peak_mb"][name] = ms, peaks[name]
+    names = contenders(CONTENDERS)
+    heading = "LSTM language model step (20 x 35 words)"
+    speed_table("rnnlm_speed", names, args.repeats, args.steps, 3, heading, figures)
     if args.loss_steps:
         last = min(20, args.loss_steps)
         print(f"\nperplexity of the last {last} of {args.loss_steps} steps, same start:")
@@ -141,14 +120,6 @@ def main():
             print(f"  {name}: {ppl:.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
-
-
-def _has_torch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

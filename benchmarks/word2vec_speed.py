@@ -20,11 +20,10 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from processes import in_a_process, peak_mb
+from processes import contenders, in_a_process, speed_table, timed_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK2 = ROOT.parent / "shared" / "book2"
@@ -103,14 +102,7 @@ def run(name, steps, warm_up):
     from tinygrad_ko.book2 import create_contexts_target
 
     contexts, target = create_contexts_target(CORPUS, WINDOW)
-    step = stepper(name)
-    losses, start = [], None
-    for i, (c, t) in enumerate(batches(contexts, target, warm_up + steps)):
-        if i == warm_up:
-            start = time.perf_counter()
-        losses.append(step(c, t))
-    ms = (time.perf_counter() - start) / steps * 1e3
-    return ms, losses, peak_mb()
+    return timed_steps(stepper(name), batches(contexts, target, warm_up + steps), warm_up)
 
 
 def main():
@@ -128,24 +120,9 @@ def main():
     figures = {"machine": machine(), "ms_per_step": {}, "peak_mb": {}, "loss": {}}
     print(figures["machine"])
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
-    names = [n for n in CONTENDERS if n != "pytorch" or _has_torch()]
-    if "pytorch" not in names:
-        print("PyTorch is not installed: not measured")
-    times = {n: [] for n in names}
-    peaks = {}
-    for r in range(args.repeats):
-        for name in names if r % 2 == 0 else reversed(names):
-            ms, _, peak = in_a_process("word2vec_speed", "run", name, args.steps, 5)
-            times[name].append(ms)
-            peaks[name] = max(peaks.get(name, 0), peak)
-            print(f"round {r + 1} {name}: {ms:.2f} ms a step", flush=True)
-    book = np.median(times["book"])
-    print("\n| CBOW step (batch 100, PTB's sizes) | ms a step | x the book's | peak MB |")
-    print("|---|---:|---:|---:|")
-    for name in names:
-        ms = np.median(times[name])
-        print(f"| {name} | {ms:.2f} | {ms / book:.2f} | {peaks[name]:.0f} |")
-        figures["ms_per_step"][name], figures["peak_mb"][name] = ms, peaks[name]
+    names = contenders(CONTENDERS)
+    heading = "CBOW step (batch 100, PTB's sizes)"
+    speed_table("word2vec_speed", names, args.repeats, args.steps, 5, heading, figures)
     if args.loss_steps:
         print(f"\nmean loss of steps {args.loss_steps - 99}-{args.loss_steps}, same start:")
         for name in names:
@@ -155,14 +132,6 @@ def main():
             figures["loss"][name] = float(np.mean(losses[-100:]))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
-
-
-def _has_torch():
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

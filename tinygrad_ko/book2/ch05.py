@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_ko.book2.base_model import BaseModel
 from tinygrad_ko.book2.layers import collect
 from tinygrad_ko.book2.time_layers import TimeAffine, TimeEmbedding, TimeRNN, TimeSoftmaxWithLoss
 
-__all__ = ["SimpleRnnlm"]
+__all__ = ["LanguageModel", "SimpleRnnlm"]
 
 
-class SimpleRnnlm:
+class LanguageModel(BaseModel):
+    """What the language models of chapters 5-7 share: layers, then the loss layer; predict,
+    forward and backward through them, and reset_state of every layer that keeps a state."""
+
+    def predict(self, xs):
+        for layer in self.layers:
+            xs = layer.forward(xs)
+        return xs
+
+    def forward(self, xs, ts):
+        return self.loss_layer.forward(self.predict(xs), ts)
+
+    def backward(self, dout=1):
+        dout = self.loss_layer.backward(dout)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        return dout
+
+    def reset_state(self):
+        for layer in self.layers:
+            if hasattr(layer, "reset_state"):
+                layer.reset_state()
+
+
+class SimpleRnnlm(LanguageModel):
     """TimeEmbedding → TimeRNN(stateful) → TimeAffine → TimeSoftmaxWithLoss(5.5.1). 가중치는
     책처럼 np.random에서 뽑습니다(임베딩은 N(0, 1)/100, 나머지는 Xavier 초깃값)."""
 
@@ -31,17 +56,3 @@ class SimpleRnnlm:
         self.loss_layer = TimeSoftmaxWithLoss()
         self.rnn_layer = self.layers[1]
         collect(self, self.layers)
-
-    def forward(self, xs, ts):
-        for layer in self.layers:
-            xs = layer.forward(xs)
-        return self.loss_layer.forward(xs, ts)
-
-    def backward(self, dout=1):
-        dout = self.loss_layer.backward(dout)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
-
-    def reset_state(self):
-        self.rnn_layer.reset_state()

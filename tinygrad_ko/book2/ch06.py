@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.book2.base_model import BaseModel
+from tinygrad_ko.book2.ch05 import LanguageModel
 from tinygrad_ko.book2.layers import collect
 from tinygrad_ko.book2.time_layers import (
     TimeAffine,
@@ -22,30 +22,7 @@ def _xavier(rows, columns):
     return (np.random.randn(rows, columns) / np.sqrt(rows)).astype("f")
 
 
-class _Language(BaseModel):
-    """What both language models share: predict, forward, backward and reset_state over
-    self.layers, with the LSTM layers in self.lstm_layers."""
-
-    def predict(self, xs):
-        for layer in self.layers:
-            xs = layer.forward(xs)
-        return xs
-
-    def forward(self, xs, ts):
-        return self.loss_layer.forward(self.predict(xs), ts)
-
-    def backward(self, dout=1):
-        dout = self.loss_layer.backward(dout)
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
-
-    def reset_state(self):
-        for layer in self.lstm_layers:
-            layer.reset_state()
-
-
-class Rnnlm(_Language):
+class Rnnlm(LanguageModel):
     """TimeEmbedding → TimeLSTM(stateful) → TimeAffine → TimeSoftmaxWithLoss(6.4). 책이
     제공하는 Rnnlm.pkl을 load_params로 읽을 수 있습니다."""
 
@@ -66,7 +43,7 @@ class Rnnlm(_Language):
         collect(self, self.layers)
 
 
-class BetterRnnlm(_Language):
+class BetterRnnlm(LanguageModel):
     """LSTM 두 층, 층마다 드롭아웃, 임베딩과 출력 Affine의 가중치 묶기(6.5): 출력 Affine의 W는
     임베딩 W를 전치한 뷰이므로 같은 배열입니다(remove_duplicate가 기울기를 더해 한 번 갱신)."""
 

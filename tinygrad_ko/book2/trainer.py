@@ -36,13 +36,7 @@ class Trainer:
             x, t = x[idx], t[idx]
             for iters in range(max_iters):
                 batch = slice(iters * batch_size, (iters + 1) * batch_size)
-                loss = model.forward(x[batch], t[batch])
-                model.backward()
-                params, grads = remove_duplicate(model.params, model.grads)
-                if max_grad is not None:
-                    clip_grads(grads, max_grad)
-                optimizer.update(params, grads)
-                total_loss += loss
+                total_loss += step(model, optimizer, x[batch], t[batch], max_grad)
                 loss_count += 1
                 if eval_interval is not None and iters % eval_interval == 0:
                     avg_loss = total_loss / loss_count
@@ -100,13 +94,7 @@ class RnnlmTrainer:
         for _ in range(max_epoch):
             for iters in range(max_iters):
                 batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
-                loss = model.forward(batch_x, batch_t)
-                model.backward()
-                params, grads = remove_duplicate(model.params, model.grads)
-                if max_grad is not None:
-                    clip_grads(grads, max_grad)
-                optimizer.update(params, grads)
-                total_loss += loss
+                total_loss += step(model, optimizer, batch_x, batch_t, max_grad)
                 loss_count += 1
                 if eval_interval is not None and iters % eval_interval == 0:
                     ppl = np.exp(total_loss / loss_count)
@@ -129,6 +117,18 @@ class RnnlmTrainer:
         plt.xlabel("반복 (x" + str(self.eval_interval) + ")")
         plt.ylabel("퍼플렉서티")
         plt.show()
+
+
+def step(model, optimizer, x, t, max_grad=None):
+    """One of the book's training steps: forward, backward, the shared weights' gradients
+    summed (remove_duplicate), clipped when max_grad is given, the update. Returns the loss."""
+    loss = model.forward(x, t)
+    model.backward()
+    params, grads = remove_duplicate(model.params, model.grads)
+    if max_grad is not None:
+        clip_grads(grads, max_grad)
+    optimizer.update(params, grads)
+    return loss
 
 
 def remove_duplicate(params, grads):
