@@ -106,7 +106,7 @@ def main():
     from tinygrad_ko.bench import machine
 
     figures = {"machine": machine(), "ms_per_step": {}, "peak_mb": {}, "perplexity": {}}
-    print(figures["machine"])
+    print(f"machine: {figures['machine']}")
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     names = contenders(CONTENDERS)
     heading = "LSTM language model step (20 x 35 words)"

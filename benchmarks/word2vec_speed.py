@@ -118,7 +118,7 @@ def main():
     from tinygrad_ko.bench import machine
 
     figures = {"machine": machine(), "ms_per_step": {}, "peak_mb": {}, "loss": {}}
-    print(figures["machine"])
+    print(f"machine: {figures['machine']}")
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     names = contenders(CONTENDERS)
     heading = "CBOW step (batch 100, PTB's sizes)"
