@@ -106,7 +106,7 @@ class SoftmaxWithLoss(ListParams, layers.SoftmaxWithLoss):
 
     def forward(self, x, t):
         t = np.asarray(t)
-        if t.size == np.size(x) and t.ndim:  # 원-핫 벡터: 정답 레이블로 (책처럼)
+        if t.shape == np.shape(x):  # 원-핫 벡터: 정답 레이블로 (책처럼)
             t = t.argmax(axis=-1)
         return super().forward(x, t)
 
