@@ -75,7 +75,8 @@ def layer_case(draw):
         return kind, (W,), (draw(f32((n, m))), ids)
     if kind == "SigmoidWithLoss":
         return kind, (), (draw(f32(n)), draw(hnp.arrays(np.int32, n, elements=st.integers(0, 1))))
-    if kind == "SoftmaxWithLoss":
+    if kind == "SoftmaxWithLoss":  # two classes at least: the book's takes one for one-hot
+        m = max(m, 2)
         labels = np.array(draw(st.lists(st.integers(0, m - 1), min_size=n, max_size=n)))
         one_hot = draw(st.booleans())
         return (
