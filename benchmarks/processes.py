@@ -49,14 +49,14 @@ def contenders(names):
     return list(names)
 
 
-def speed_table(module, names, repeats, steps, warm_up, heading, figures):
-    """module.run(name, steps, warm_up) for each contender in a fresh process, `repeats`
+def speed_table(module, names, repeats, steps, warm_up, heading, figures, *extra):
+    """module.run(name, steps, warm_up, *extra) for each contender in a fresh process, `repeats`
     rounds, the order alternating; prints each round, then the table of medians (ms a step,
     the ratio to the first contender's, peak MB) under `heading`, and puts them in figures."""
     times, peaks = {n: [] for n in names}, {}
     for r in range(repeats):
         for name in names if r % 2 == 0 else reversed(names):
-            ms, _, peak = in_a_process(module, "run", name, steps, warm_up)
+            ms, _, peak = in_a_process(module, "run", name, steps, warm_up, *extra)
             times[name].append(ms)
             peaks[name] = max(peaks.get(name, 0), peak)
             print(f"round {r + 1} {name}: {ms:.2f} ms a step", flush=True)

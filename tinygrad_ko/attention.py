@@ -46,8 +46,8 @@ class WeightSum(Function):
 
     def backward(self, dc):
         hs, ar = self.cache
-        n, steps, hidden = hs.shape
-        dt = self.book_dout(dc).reshape(n, 1, hidden).repeat(steps, axis=1)
+        n, _, hidden = hs.shape
+        dt = self.book_dout(dc).reshape(n, 1, hidden)  # the book's repeat, broadcast instead
         return _wanted(self, dt * ar, np.sum(dt * hs, axis=2))
 
     def backward_graph(self, dout, out):
@@ -74,9 +74,9 @@ class AttentionWeight(Function):
 
     def backward(self, da):
         hs, hr = self.cache
-        n, steps, hidden = hs.shape
+        n, steps, _ = hs.shape
         ds = self.softmax.backward(self.book_dout(da))
-        dt = ds.reshape(n, steps, 1).repeat(hidden, axis=2)
+        dt = ds.reshape(n, steps, 1)  # the book's repeat, broadcast instead: the same products
         return _wanted(self, dt * hr, np.sum(dt * hs, axis=1))
 
     def backward_graph(self, dout, out):

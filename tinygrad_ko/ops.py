@@ -548,13 +548,16 @@ def scatter_add(index, shape, values):
     return total
 
 
+SMALL = 4096  # values add_at leaves to np.add.at: below this, its own setup costs more
+
+
 def add_at(target, index, values):
     """np.add.at(target, index, values), to the last bit. Rows picked by an integer array (an
     embedding's word ids) go a faster way: each row picked once is added in one step, the
     rows picked more than once one value at a time, in the index's order, as np.add.at adds."""
     n = len(target) if target.ndim else 0
     rows = type(index) is np.ndarray and index.dtype.kind in "iu" and index.size and n
-    if not rows or values.shape != index.shape + target.shape[1:]:
+    if not rows or values.shape != index.shape + target.shape[1:] or values.size <= SMALL:
         return np.add.at(target, index, values)
     flat = index.reshape(-1)
     if flat.min() < -n or flat.max() >= n:

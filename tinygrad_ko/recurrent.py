@@ -335,10 +335,14 @@ class TimeEmbedding(Embedding):
         if not self.needs_grad(1):
             self.dW = None
             return None
-        # the book's order of sums, on the rows the batch uses only: per step, its rows added in
-        # turn (as np.add.at); then step by step into the total (adding zeros changes nothing)
-        rows, local = np.unique(self.idx, return_inverse=True)
-        local = local.reshape(self.idx.shape)
+        # the book's order of sums: per step, its rows added in turn (as np.add.at); then step
+        # by step into the total. A large vocabulary: on the rows the batch uses only (adding
+        # zeros changes nothing); a small one: on all of them, as the book does
+        if len(self.W) <= self.idx.size:
+            rows, local = np.arange(len(self.W)), self.idx % len(self.W)
+        else:
+            rows, local = np.unique(self.idx, return_inverse=True)
+            local = local.reshape(self.idx.shape)
         total = None
         for t in range(self.steps):
             step = np.zeros((len(rows), dout.shape[2]), dtype=self.W.dtype)
