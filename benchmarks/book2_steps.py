@@ -6,6 +6,7 @@ ch08/train.py (AttentionSeq2seq on date.txt: 256 hidden) and ch06/train_better_r
 corpus of PTB's size, SGD lr 20, clipping at 0.25). benchmarks/rnnlm_speed.py has Rnnlm's.
 
     python benchmarks/book2_steps.py [--repeats 3] [--steps 10] [--models seq2seq attention better]
+                                     [--json FILE] [--smoke]
 
 The data come from ../shared/book2/dataset (addition.txt, date.txt), read by tinygrad_ko's
 loader for both (the book's own needs np.int). Each measurement runs in a fresh process, the two
@@ -14,8 +15,10 @@ OPENBLAS_NUM_THREADS=1.
 """
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 from processes import speed_table, timed_steps
@@ -94,17 +97,24 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument("--smoke", action="store_true", help="tiny settings: does it run?")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.steps, args.models = 1, 1, ["seq2seq"]
     from tinygrad_ko.bench import machine
 
-    print(f"machine: {machine()}")
+    results = {"machine": machine()}
+    print(f"machine: {results['machine']}")
     print(f"BLAS threads: OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     for model in args.models:
-        figures = {"ms_per_step": {}, "peak_mb": {}}
+        figures = results[model] = {"ms_per_step": {}, "peak_mb": {}}
         heading = f"{MODELS[model][1]} step"
         speed_table("book2_steps", ["book", "import-only"], args.repeats, args.steps, 2, heading,
                     figures, model)  # fmt: skip
         print()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,11 @@ pytestmark = [pytest.mark.mnist, pytest.mark.slow]
             {"machine", "ms_per_step", "peak_mb", "perplexity"},
         ),
         (
+            "book2_steps.py",
+            "| Seq2seq step | ms a step | x the book's | peak MB |",
+            {"machine", "seq2seq"},
+        ),
+        (
             "convnet_speed.py",
             "tinygrad_ko's step over each, median of 1 paired rounds of 5 steps: floor ",
             {"machine", "ms_per_step", "ratios", "schedule"},
