@@ -18,6 +18,7 @@ from tinygrad_ko.book2 import ch08 as book2_ch08
 from tinygrad_ko.book2.ch01 import TwoLayerNet
 from tinygrad_ko.book2.ch03 import SimpleCBOW, SimpleSkipGram
 from tinygrad_ko.book2.ch04 import CBOW, SkipGram
+from tinygrad_ko.book2.ch06 import BetterRnnlm
 
 pytestmark = pytest.mark.book
 
@@ -237,12 +238,18 @@ def test_the_chapter_models_are_checked_against_numerical_gradients():
         (SimpleSkipGram(7, 3), one_hot[np.array([[0, 2], [1, 3]])], one_hot[[1, 2]]),
         (CBOW(7, 4, 2, corpus), np.array([[0, 1, 3, 4], [2, 3, 5, 6]]), np.array([2, 4])),
         (SkipGram(7, 4, 1, corpus), np.array([[0, 1], [2, 3]]), np.array([2, 4])),
-    ]
+        (
+            BetterRnnlm(6, 3, 3, 0.2),
+            np.array([[0, 1, 5], [2, 3, 4]]),
+            np.array([[1, 5, 2], [3, 4, 0]]),
+        ),
+    ]  # BetterRnnlm: its output layer's W is the embedding's, transposed (tied)
     for model, x, t in cases:
         report = check_gradients(model, x, t)
         assert report.passed, (type(model).__name__, str(report))
         weights = [k for k in report if k != "x"]  # x: TwoLayerNet's backward returns dx
-        assert len(weights) == len({id(p) for p in model.params})  # each shared weight once
+        distinct = {id(p if p.base is None else p.base) for p in model.params}  # W.T is W
+        assert len(weights) == len(distinct)  # each shared or tied weight once
 
 
 class LearnersAffine:
@@ -412,7 +419,11 @@ def test_time_softmax_with_loss_and_dropout_give_the_books_numbers(the_book):
 def test_a_stateful_layer_says_when_the_batch_size_changes():
     lstm = book2.TimeLSTM(np.ones((2, 8), "f"), np.ones((2, 8), "f"), np.zeros(8, "f"), True)
     lstm.forward(np.ones((3, 4, 2), "f"))
-    with pytest.raises(ValueError, match=r"TimeLSTM: the state it keeps is for 3 sequences, but"):
+    with pytest.raises(
+        ValueError,
+        match=r"TimeLSTM: its state h has shape \(3, 2\), but this "
+        r"batch of 5 sequences needs \(5, 2\)",
+    ):
         lstm.forward(np.ones((5, 4, 2), "f"))
     lstm.reset_state()
     assert lstm.forward(np.ones((5, 4, 2), "f")).shape == (5, 4, 2)
@@ -536,3 +547,14 @@ def test_check_gradients_checks_the_gradient_of_every_input(bug):
     report = check_gradients(cell, rng.standard_normal((2, 3)), rng.standard_normal((2, 4)))
     assert list(report) == ["params[0]", "params[1]", "x", "t"]
     assert [k for k, d in report.items() if not d.passed] == (["t"] if bug else [])
+
+
+def test_time_embedding_adds_negative_ids_into_their_rows_as_the_book(the_book):
+    rng = np.random.default_rng(12)
+    W = rng.standard_normal((50, 3)).astype("f")
+    ids, dout = np.array([[1, -1, 49, 2]]), rng.standard_normal((1, 4, 3)).astype("f")
+    ours, theirs = book2.TimeEmbedding(W.copy()), the_book["time_layers"].TimeEmbedding(W.copy())
+    same(ours.forward(ids), theirs.forward(ids))
+    ours.backward(dout)
+    theirs.backward(dout)
+    same(ours.grads[0], theirs.grads[0])

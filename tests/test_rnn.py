@@ -68,3 +68,23 @@ def test_the_graph_of_an_unrolled_lstm_shows_the_chain_of_states():
     for name in ("h1", "c1", "h2", "c2", "h3", "embed_W", "Wx", "Wh", "affine_W"):
         assert f'label="{name}\\n' in dot, name
     assert dot.count('label="Sigmoid"') == 9 and dot.count('label="tanh"') == 6
+
+
+def test_a_stateful_time_layer_called_on_tensors_carries_its_state_as_its_forward_does():
+    from tinygrad_ko import Tensor
+    from tinygrad_ko.recurrent import TimeLSTM
+
+    rng = np.random.default_rng(2)
+    weights = [rng.standard_normal(shape) for shape in ((2, 8), (2, 8), (8,))]
+    graph, book_way = TimeLSTM(*weights, stateful=True), TimeLSTM(*weights, stateful=True)
+    for _ in range(2):
+        xs = rng.standard_normal((3, 4, 2))
+        out = graph(Tensor(xs, requires_grad=True))
+        out.sum().backward()
+        expected = book_way.forward(xs)
+        book_way.backward(np.ones_like(expected))
+        np.testing.assert_array_equal(out.data, expected)
+        np.testing.assert_array_equal(graph.h, book_way.h)
+        np.testing.assert_array_equal(graph.dh, book_way.dh)
+    with pytest.raises(TypeError, match=r"TimeLSTM: the state h must be an array"):
+        graph.set_state(Tensor(np.zeros((3, 2))))

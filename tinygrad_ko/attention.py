@@ -94,15 +94,15 @@ class Attention(Function):
     weights stay in attention_weight, for pictures (8.4)."""
 
     def forward(self, hs, h):
-        self.weight_layer, self.sum_layer = AttentionWeight(), WeightSum()
-        self.attention_weight = a = self.weight_layer.forward(hs, h)
-        out = self.sum_layer.forward(hs, a)
+        self.attention_weight_layer, self.weight_sum_layer = AttentionWeight(), WeightSum()
+        self.attention_weight = a = self.attention_weight_layer.forward(hs, h)
+        out = self.weight_sum_layer.forward(hs, a)
         self.out_shape = out.shape
         return out
 
     def backward(self, dout):
-        dhs0, da = self.sum_layer.backward(self.book_dout(dout))
-        dhs1, dh = self.weight_layer.backward(da)
+        dhs0, da = self.weight_sum_layer.backward(self.book_dout(dout))
+        dhs1, dh = self.attention_weight_layer.backward(da)
         return _wanted(self, dhs0 + dhs1, dh)
 
     def backward_graph(self, dout, out):

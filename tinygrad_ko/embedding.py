@@ -65,7 +65,7 @@ class Embedding(Function):
 
     def forward(self, idx):
         W = self.W
-        self.idx = _word_ids("Embedding", idx, len(W))
+        self.idx = _word_ids(type(self).__name__, idx, len(W))
         self.out_shape = self.idx.shape + W.shape[1:]
         return W[self.idx]
 

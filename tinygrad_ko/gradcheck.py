@@ -500,6 +500,26 @@ def check_gradients(
 INPUT_NAMES = ("x", "t")  # check_gradients(layer, x, t): how the report names the inputs
 
 
+def _float64_memo(arrays):
+    """deepcopy's memo giving each array a float64 copy, and each view of another array (a
+    weight tied through W.T) the same view of that array's copy, so tied weights stay tied."""
+    memo, copies = {}, {}
+    for a in arrays:
+        base = a if a.base is None else a.base
+        if id(base) not in copies:
+            copies[id(base)] = np.array(base, dtype=np.float64, order="C")
+            memo[id(base)] = copies[id(base)]
+    for a in arrays:
+        if a.base is None:
+            continue
+        base = copies[id(a.base)]
+        start = a.__array_interface__["data"][0] - a.base.__array_interface__["data"][0]
+        strides = tuple(st // a.itemsize * base.itemsize for st in a.strides)
+        flat = base.reshape(-1)[start // a.itemsize :]
+        memo[id(a)] = np.lib.stride_tricks.as_strided(flat, a.shape, strides)
+    return memo
+
+
 class ListsNetwork:
     """A layer or model in book 2's style (params and grads lists; forward(*inputs) and
     backward(dout) on arrays) seen as check_gradients sees a network: a float64 copy of it
@@ -516,8 +536,7 @@ class ListsNetwork:
 
         self.remove_duplicate = remove_duplicate
         arrays = [a for a in (*layer.params, *layer.grads) if np.asarray(a).dtype.kind == "f"]
-        memo = {id(a): np.array(a, dtype=np.float64) for a in arrays}
-        self.start = copy.deepcopy(layer, memo)  # each weight once: shared ones stay shared
+        self.start = copy.deepcopy(layer, _float64_memo(arrays))  # shared ones stay shared
         self.shared = [*self.start.params, *self.start.grads]
         self.model = self.start
         self.inputs = tuple(

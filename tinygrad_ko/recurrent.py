@@ -1,8 +1,9 @@
 """Layers over time (book 2, chapters 5-6): the whole sequence (N, T, ...) in one node each.
 TimeRNN and TimeLSTM run their cell over the T steps and backpropagate through time (5.3,
 6.3); TimeEmbedding, TimeAffine, TimeSoftmaxWithLoss and TimeDropout do at every step what
-their one-step layers do. Their arithmetic is the book's, in its order, so the book's numbers
-come out to the last bit.
+their one-step layers do. Their arithmetic is the book's, in its order, so with the book's
+float32 weights and inputs its numbers come out to the last bit. (With float64 they compute in
+float64; the book's store their states in float32 whatever they are given.)
 
 Stateful layers (stateful=True) carry the last hidden state (and memory cell) into the next
 call, as truncated BPTT needs: the gradient stops at the call's first step. reset_state()
@@ -21,6 +22,7 @@ from tinygrad_ko.autograd import Function, backward_through
 from tinygrad_ko.embedding import Embedding
 from tinygrad_ko.functions import sigmoid, softmax
 from tinygrad_ko.ops import add_at, concatenate, constant
+from tinygrad_ko.tensor import Tensor
 
 __all__ = [
     "GRU",
@@ -54,6 +56,20 @@ def _sequence(layer, xs, features):
     return xs.shape[:2]
 
 
+def _weights(layer, gates):
+    """Wx (D, gates·H), Wh (H, gates·H) and b (gates·H,), or a clear error naming the layer."""
+    Wx, Wh = np.shape(layer.Wx), np.shape(layer.Wh)
+    b = np.shape(layer.b) if hasattr(layer, "b") else None
+    H = Wh[0] if len(Wh) == 2 else None
+    fits = len(Wx) == 2 and H is not None and Wh[1] == gates * H and Wx[1] == gates * H
+    if not fits or b not in (None, (gates * H,)):
+        raise ValueError(
+            f"{type(layer).__name__}: the weights must be Wx (D, {gates}·H), Wh (H, {gates}·H)"
+            f"{f' and b ({gates}·H,)' if b is not None else ''}; got Wx {Wx}, Wh {Wh}"
+            f"{f', b {b}' if b is not None else ''}"
+        )
+
+
 def _dtype(layer, xs):
     """What the layer computes in: float32 for the book's float32 weights and inputs (its 'f'
     arrays), float64 when any is float64."""
@@ -62,16 +78,43 @@ def _dtype(layer, xs):
 
 def _state(layer, name, n, hidden, dtype):
     """The hidden state (or memory cell) a stateful layer carries into this call: zeros when it
-    is not stateful or has none, else the one it kept, which must be for n sequences."""
+    is not stateful or has none, else the one it kept, which must be (n, hidden)."""
     kept = getattr(layer, name)
     if not layer.stateful or kept is None:
         return np.zeros((n, hidden), dtype=dtype)
-    if kept.shape != (n, hidden):
+    if np.shape(kept) != (n, hidden):
         raise ValueError(
-            f"{type(layer).__name__}: the state it keeps is for {len(kept)} sequences, but this "
-            f"batch has {n}; call reset_state() when the batch size changes"
+            f"{type(layer).__name__}: its state {name} has shape {np.shape(kept)}, but this batch "
+            f"of {n} sequences needs ({n}, {hidden}); call reset_state() when the batch size "
+            "changes, or set_state() with a state of that shape"
         )
     return kept
+
+
+class Stateful:
+    """The state a recurrent layer carries from one call to the next (h, and c for an LSTM),
+    and dh, the gradient of the first state: kept in one dictionary that every node of the
+    layer shares (a graph node is a copy of the layer), so calling the layer on tensors carries
+    the state on as calling forward does."""
+
+    def _memory(self):
+        memory = self.__dict__.get("memory")
+        if memory is None:
+            memory = self.__dict__["memory"] = {"h": None, "c": None, "dh": None}
+        return memory
+
+    h = property(lambda self: self._memory()["h"], lambda self, v: self._set("h", v))
+    c = property(lambda self: self._memory()["c"], lambda self, v: self._set("c", v))
+    dh = property(lambda self: self._memory()["dh"], lambda self, v: self._set("dh", v))
+
+    def _set(self, name, value):
+        if isinstance(value, Tensor):
+            raise TypeError(
+                f"{type(self).__name__}: the state {name} must be an array (its values); a "
+                "Tensor's graph would not be followed through a Time layer. For a state in the "
+                "graph, write the steps with tinygrad_ko.rnn.lstm_cell"
+            )
+        self._memory()[name] = value
 
 
 def rnn_step(x, h_prev, Wx, Wh, b):
@@ -163,7 +206,7 @@ def _stacked(steps):
     return concatenate([s.reshape(n, 1, h) for s in steps], axis=1)
 
 
-class TimeRNN(Function):
+class TimeRNN(Stateful, Function):
     """T steps of the RNN cell (5.3.1): h_t = tanh(h_{t-1}·Wh + x_t·Wx + b), and BPTT."""
 
     param_names = ("Wx", "Wh", "b")
@@ -171,6 +214,7 @@ class TimeRNN(Function):
     def __init__(self, Wx, Wh, b, stateful=False):
         self.Wx, self.Wh, self.b = (self.book_input(n, w) for n, w in zip(NAMES, (Wx, Wh, b)))
         self.stateful, self.h, self.dh = stateful, None, None
+        _weights(self, 1)
 
     def forward(self, xs):
         xs = self.book_input("xs", xs)
@@ -219,7 +263,7 @@ class TimeRNN(Function):
         self.h = None
 
 
-class TimeLSTM(Function):
+class TimeLSTM(Stateful, Function):
     """T steps of the LSTM cell (6.3): A = x_t·Wx + h_{t-1}·Wh + b split into the gates f, g, i,
     o (in that order, as the book packs them); c_t = f·c_{t-1} + g·i, h_t = o·tanh(c_t); and
     BPTT."""
@@ -229,6 +273,7 @@ class TimeLSTM(Function):
     def __init__(self, Wx, Wh, b, stateful=False):
         self.Wx, self.Wh, self.b = (self.book_input(n, w) for n, w in zip(NAMES, (Wx, Wh, b)))
         self.stateful, self.h, self.c, self.dh = stateful, None, None, None
+        _weights(self, 4)
 
     def forward(self, xs):
         xs = self.book_input("xs", xs)
@@ -341,7 +386,7 @@ class TimeEmbedding(Embedding):
         if len(self.W) <= self.idx.size:
             rows, local = np.arange(len(self.W)), self.idx % len(self.W)
         else:
-            rows, local = np.unique(self.idx, return_inverse=True)
+            rows, local = np.unique(self.idx % len(self.W), return_inverse=True)
             local = local.reshape(self.idx.shape)
         total = None
         for t in range(self.steps):
@@ -544,7 +589,7 @@ def gru_cell(x, h_prev, Wx, Wh):
     return (1 - z) * h_prev + z * h_hat
 
 
-class TimeGRU(Function):
+class TimeGRU(Stateful, Function):
     """T steps of the GRU cell, and BPTT, with the book's state rules (stateful, set_state,
     reset_state). The book's TimeGRU cannot be trained by its Trainer (no params or grads) and
     misspells self.dWx in its constructor; this one has both lists."""
@@ -554,6 +599,7 @@ class TimeGRU(Function):
     def __init__(self, Wx, Wh, stateful=False):
         self.Wx, self.Wh = self.book_input("Wx", Wx), self.book_input("Wh", Wh)
         self.stateful, self.h, self.dh = stateful, None, None
+        _weights(self, 3)
 
     def forward(self, xs):
         xs = self.book_input("xs", xs)
