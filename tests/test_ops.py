@@ -697,6 +697,7 @@ def test_the_table_has_a_row_for_every_op_and_layer():
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, Function) and cls.__module__ == module.__name__
     }
+    defined.discard(recurrent.TimeCells)  # the base of TimeRNN and TimeGRU, not an op itself
     covered, first = set(), settings(database=None, phases=[Phase.generate])
     for strategy in TABLE.values():
         example = find(strategy, lambda _: True, settings=first)  # the first draw will do

@@ -206,15 +206,9 @@ def _stacked(steps):
     return concatenate([s.reshape(n, 1, h) for s in steps], axis=1)
 
 
-class TimeRNN(Stateful, Function):
-    """T steps of the RNN cell (5.3.1): h_t = tanh(h_{t-1}·Wh + x_t·Wx + b), and BPTT."""
-
-    param_names = ("Wx", "Wh", "b")
-
-    def __init__(self, Wx, Wh, b, stateful=False):
-        self.Wx, self.Wh, self.b = (self.book_input(n, w) for n, w in zip(NAMES, (Wx, Wh, b)))
-        self.stateful, self.h, self.dh = stateful, None, None
-        _weights(self, 1)
+class TimeCells(Stateful, Function):
+    """T steps of a cell whose state is one h (RNN, GRU), and BPTT: a subclass names its step
+    (array arithmetic, the book's), the step's backward, and its cell in Tensor ops."""
 
     def forward(self, xs):
         xs = self.book_input("xs", xs)
@@ -223,8 +217,9 @@ class TimeRNN(Stateful, Function):
         self.h0 = h = _state(self, "h", n, hidden, dtype)
         hs = np.empty((n, steps, hidden), dtype=dtype)
         self.cache = []
+        weights = self.weights()
         for t in range(steps):
-            h, cache = rnn_step(xs[:, t, :], h, self.Wx, self.Wh, self.b)
+            h, cache = self.step(xs[:, t, :], h, *weights)
             self.cache.append(cache)
             hs[:, t, :] = h
         self.h, self.xs_shape, self.out_shape, self.out_dtype = h, xs.shape, hs.shape, dtype
@@ -232,27 +227,31 @@ class TimeRNN(Stateful, Function):
 
     def backward(self, dhs):
         dhs = self.book_dout(dhs)
-        steps = dhs.shape[1]
         dxs = np.empty(self.xs_shape, dtype=self.out_dtype)
-        dh, grads = 0, [0, 0, 0]
-        for t in reversed(range(steps)):
-            dx, dh, step_grads = rnn_step_backward(
+        weights = self.weights()
+        dh, grads = 0, [0] * len(weights)
+        for t in reversed(range(dhs.shape[1])):
+            dx, dh, step_grads = self.step_backward(
                 self.cache[t], dhs[:, t, :] + dh, self.Wx, self.Wh
             )
             dxs[:, t, :] = dx
-            _add_step(grads, step_grads, (self.Wx, self.Wh, self.b))
-        self.dWx, self.dWh, self.db = _store(self, grads)
+            _add_step(grads, step_grads, weights)
+        for name, g in zip(self.param_names, _store(self, grads)):
+            setattr(self, "d" + name, g)
         self.dh = dh
         return dxs if self.needs_grad(0) else None
+
+    def weights(self):
+        return [getattr(self, name) for name in self.param_names]
 
     def backward_graph(self, dout, out):
         return backward_through(self.unrolled, self, dout)
 
-    def unrolled(self, xs, Wx, Wh, b):
+    def unrolled(self, xs, *weights):
         """forward in Tensor ops, a cell per step, from the same first state."""
-        h, steps = constant(self.h0, Wx), []
+        h, steps = constant(self.h0, weights[0]), []
         for t in range(xs.shape[1]):
-            h = (h @ Wh + xs[:, t, :] @ Wx + b).tanh()
+            h = self.cell(xs[:, t, :], h, *weights)
             steps.append(h)
         return _stacked(steps)
 
@@ -261,6 +260,22 @@ class TimeRNN(Stateful, Function):
 
     def reset_state(self):
         self.h = None
+
+
+class TimeRNN(TimeCells):
+    """T steps of the RNN cell (5.3.1): h_t = tanh(h_{t-1}·Wh + x_t·Wx + b), and BPTT."""
+
+    param_names = NAMES
+    step, step_backward = staticmethod(rnn_step), staticmethod(rnn_step_backward)
+
+    def __init__(self, Wx, Wh, b, stateful=False):
+        self.Wx, self.Wh, self.b = (self.book_input(n, w) for n, w in zip(NAMES, (Wx, Wh, b)))
+        self.stateful, self.h, self.dh = stateful, None, None
+        _weights(self, 1)
+
+    @staticmethod
+    def cell(x, h, Wx, Wh, b):
+        return rnn_cell(x, h, Wx, Wh, b)
 
 
 class TimeLSTM(Stateful, Function):
@@ -589,58 +604,19 @@ def gru_cell(x, h_prev, Wx, Wh):
     return (1 - z) * h_prev + z * h_hat
 
 
-class TimeGRU(Stateful, Function):
+class TimeGRU(TimeCells):
     """T steps of the GRU cell, and BPTT, with the book's state rules (stateful, set_state,
     reset_state). The book's TimeGRU cannot be trained by its Trainer (no params or grads) and
     misspells self.dWx in its constructor; this one has both lists."""
 
     param_names = ("Wx", "Wh")
+    step, step_backward = staticmethod(gru_step), staticmethod(gru_step_backward)
 
     def __init__(self, Wx, Wh, stateful=False):
         self.Wx, self.Wh = self.book_input("Wx", Wx), self.book_input("Wh", Wh)
         self.stateful, self.h, self.dh = stateful, None, None
         _weights(self, 3)
 
-    def forward(self, xs):
-        xs = self.book_input("xs", xs)
-        n, steps = _sequence(self, xs, len(self.Wx))
-        hidden, dtype = self.Wh.shape[0], _dtype(self, xs)
-        self.h0 = h = _state(self, "h", n, hidden, dtype)
-        hs = np.empty((n, steps, hidden), dtype=dtype)
-        self.cache = []
-        for t in range(steps):
-            h, cache = gru_step(xs[:, t, :], h, self.Wx, self.Wh)
-            self.cache.append(cache)
-            hs[:, t, :] = h
-        self.h, self.xs_shape, self.out_shape, self.out_dtype = h, xs.shape, hs.shape, dtype
-        return hs
-
-    def backward(self, dhs):
-        dhs = self.book_dout(dhs)
-        dxs = np.empty(self.xs_shape, dtype=self.out_dtype)
-        dh, grads = 0, [0, 0]
-        for t in reversed(range(dhs.shape[1])):
-            dx, dh, step_grads = gru_step_backward(self.cache[t], dhs[:, t, :] + dh, self.Wx,
-                                                   self.Wh)  # fmt: skip
-            dxs[:, t, :] = dx
-            for i, g in enumerate(step_grads):
-                grads[i] += g
-        self.dWx, self.dWh = _store(self, grads)
-        self.dh = dh
-        return dxs if self.needs_grad(0) else None
-
-    def backward_graph(self, dout, out):
-        return backward_through(self.unrolled, self, dout)
-
-    def unrolled(self, xs, Wx, Wh):
-        h, steps = constant(self.h0, Wx), []
-        for t in range(xs.shape[1]):
-            h = gru_cell(xs[:, t, :], h, Wx, Wh)
-            steps.append(h)
-        return _stacked(steps)
-
-    def set_state(self, h):
-        self.h = h
-
-    def reset_state(self):
-        self.h = None
+    @staticmethod
+    def cell(x, h, Wx, Wh):
+        return gru_cell(x, h, Wx, Wh)
