@@ -1,5 +1,5 @@
-"""tinygrad_ko: a small, fast and honest autograd framework on NumPy, for chapters 4 to 8 of
-"Deep Learning from Scratch" (밑바닥부터 시작하는 딥러닝)."""
+"""tinygrad_ko: a small, fast and honest autograd framework on NumPy, for "Deep Learning from
+Scratch" (밑바닥부터 시작하는 딥러닝) 1, chapters 4 to 8, and 2 (tinygrad_ko.book2)."""
 
 import os
 
