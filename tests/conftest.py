@@ -6,9 +6,10 @@ Pick one with HYPOTHESIS_PROFILE=dev.
 
 Data: tests never download, nor do the programs they start (TINYGRAD_KO_OFFLINE). Tests marked
 `mnist` read the real files from $TINYGRAD_KO_DATA (by default ../shared/datasets beside the
-repository, holding mnist/); tests marked `book` use the book's code in ../shared/book; tests marked
-`graphviz` draw with Graphviz's dot program. Where one is missing those tests are skipped, saying
-so, unless TINYGRAD_KO_REQUIRE_DATA is set (CI sets it), which makes that a failure.
+repository, holding mnist/); tests marked `book` use the book's code in ../shared/book, those
+marked `book2` book 2's in ../shared/book2; tests marked `graphviz` draw with Graphviz's dot
+program. Where one is missing those tests are skipped, saying so, unless TINYGRAD_KO_REQUIRE_DATA
+is set (CI sets it), which makes that a failure.
 """
 
 import os
@@ -16,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from book import BOOK
+from book import BOOK, BOOK2
 from hypothesis import settings
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True)
@@ -41,6 +42,8 @@ def pytest_runtest_setup(item):
             )
     if item.get_closest_marker("book") is not None and not (BOOK / "common").is_dir():
         reason = f"the book's code is not in {BOOK}"
+    if item.get_closest_marker("book2") is not None and not (BOOK2 / "common").is_dir():
+        reason = f"book 2's code is not in {BOOK2}"
     if item.get_closest_marker("graphviz") is not None and shutil.which("dot") is None:
         reason = "Graphviz's dot program is not installed (apt install graphviz)"
     if reason is None:

@@ -20,7 +20,7 @@ from tinygrad_ko.book2.ch03 import SimpleCBOW, SimpleSkipGram
 from tinygrad_ko.book2.ch04 import CBOW, SkipGram
 from tinygrad_ko.book2.ch06 import BetterRnnlm
 
-pytestmark = pytest.mark.book
+pytestmark = pytest.mark.book2
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import re
 import pytest
 from book import BOOK2, BOOK2_EDITS, NUMBER, book2_data, make_copies, run_scripts
 
-pytestmark = [pytest.mark.book, pytest.mark.slow]
+pytestmark = [pytest.mark.book2, pytest.mark.slow]
 
 CHAPTERS = ("ch01", "ch02", "ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 MODULES = {  # the chapters' own modules: imported by the scripts, not scripts themselves
