@@ -56,6 +56,24 @@ def test_repr_shows_values_dtype_and_where_it_came_from():
         Tensor(0.5, name=5)
 
 
+def test_repr_of_a_large_tensor_fits_a_screen():
+    data = np.random.default_rng(0).standard_normal((100, 784)).astype(np.float32)
+    x = Tensor(data, requires_grad=True)
+    text = repr(x)
+    assert len(text.splitlines()) == 8  # three rows, "...", three rows; shape and dtype
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "..." in text and f"{data[-1, -1]:.4f}]]," in text  # the last corner is shown
+    assert text.endswith("\n       shape=(100, 784), dtype=float32, requires_grad=True)")
+    y = (x * 2).sum(axis=0)
+    assert repr(y).endswith("],\n       shape=(784,), dtype=float32, creator=Sum)")
+    images = repr(Tensor(np.zeros((100, 16, 28, 28), np.float32)))
+    assert len(images.splitlines()) <= 30 and images.endswith(
+        "shape=(100, 16, 28, 28), dtype=float32)"
+    )
+    assert "..." not in repr(Tensor(np.zeros((10, 10))))  # up to 100 elements: every value
+    assert "shape" in repr(Tensor(np.zeros(101)))
+
+
 def test_item_of_a_tensor_with_several_elements_is_an_error():
     with pytest.raises(ValueError, match="item: tensor has 3 elements"):
         Tensor([1.0, 2.0, 3.0]).item()

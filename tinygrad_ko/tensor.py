@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Tensor"]
+__all__ = ["REPR_ELEMENTS", "Tensor"]
+
+REPR_ELEMENTS = 100  # a repr shows every value up to this many, a summary beyond (10 x 10 fits)
 
 
 class Tensor:
@@ -121,17 +123,33 @@ class Tensor:
         return self
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = (
-            "" if self.data.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
+        """The values, as NumPy prints them, up to REPR_ELEMENTS of them. A larger tensor shows
+        its shape, dtype and corners to 4 digits (as PyTorch summarises): three rows and columns
+        at each end of a matrix, one at each end of each axis of a higher rank, so that a batch
+        of images fits a screen too. print(t.data) shows every value."""
+        summarised = self.data.size > REPR_ELEMENTS
+        options = {}
+        if summarised:
+            corner = 3 if self.ndim <= 2 else 1
+            options = {"precision": 4, "max_line_width": 100, "edgeitems": corner}
+        body = np.array2string(
+            self.data, separator=", ", prefix="Tensor(", threshold=REPR_ELEMENTS, **options
         )
+        extra = [f"shape={self.shape}"] if summarised else []
+        if summarised or self.data.dtype not in (np.float64, np.int64, np.bool_):
+            extra.append(f"dtype={self.dtype}")
         if self._creator is not None:
-            extra += f", creator={type(self._creator).__name__}"
+            extra.append(f"creator={type(self._creator).__name__}")
         elif self._requires_grad:
-            extra += ", requires_grad=True"
+            extra.append("requires_grad=True")
         if self.name is not None:
-            extra += f", name={self.name!r}"
-        return f"Tensor({body}{extra})"
+            extra.append(f"name={self.name!r}")
+        if not extra:
+            return f"Tensor({body})"
+        details = ", ".join(extra)
+        if "\n" in body or len(body) + len(details) > 90:  # on a line of its own, under the values
+            return f"Tensor({body},\n       {details})"
+        return f"Tensor({body}, {details})"
 
     # --- backprop ----------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False):
