@@ -5,6 +5,7 @@ import os
 
 from tinygrad_ko import layers, memory  # noqa: F401  (layers gives tensors relu() and sigmoid())
 from tinygrad_ko.autograd import Function, detect_anomaly, enable_grad, grad, no_grad
+from tinygrad_ko.divergence import TrainingDiverged
 from tinygrad_ko.gradcheck import GradcheckError, check_gradients, gradcheck, gradgradcheck
 from tinygrad_ko.numerical import gradient_descent, numerical_diff, numerical_gradient
 from tinygrad_ko.tensor import Tensor
@@ -13,6 +14,7 @@ __all__ = [
     "Function",
     "GradcheckError",
     "Tensor",
+    "TrainingDiverged",
     "check_gradients",
     "detect_anomaly",
     "enable_grad",

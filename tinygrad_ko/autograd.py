@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,13 @@ __all__ = [
     "grad",
     "graph_order",
     "no_grad",
+    "warnings_at_user_line",
 ]
 
 _grad_enabled = True
 _anomaly_mode = False
 _PACKAGE = str(Path(__file__).resolve().parent)
+_OURS = (_PACKAGE, str(Path(np.__file__).resolve().parent))  # frames a warning skips
 
 
 @contextlib.contextmanager
@@ -76,6 +79,45 @@ def _user_frame():
     if frame is None:
         return "an unknown place"
     return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
+def _user_stacklevel():
+    """The stacklevel for warnings.warn, called from the error handler below, that names the
+    innermost frame outside tinygrad_ko and NumPy."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_OURS):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _where_in_ours():
+    """' in Op.method' for the Function of tinygrad_ko whose method made the warning, ' in
+    tinygrad_ko' for other code of ours, '' when the user's own NumPy call made it."""
+    frame, where = sys._getframe(2), ""
+    while frame is not None and frame.f_code.co_filename.startswith(_OURS):
+        op = frame.f_locals.get("self")
+        if isinstance(op, Function):
+            return f" in {type(op).__name__}.{frame.f_code.co_name}"
+        if frame.f_code.co_filename.startswith(_PACKAGE):
+            where = " in tinygrad_ko"
+        frame = frame.f_back
+    return where
+
+
+def _warn(error, _flag):
+    warnings.warn(f"{error} encountered{_where_in_ours()}", RuntimeWarning, _user_stacklevel())
+
+
+@contextlib.contextmanager
+def warnings_at_user_line():
+    """NumPy's floating-point warnings (overflow, invalid value, divide by zero) raised inside
+    the block by tinygrad_ko's code are shown at the user's line that called into it, naming the
+    op, instead of at a line of ours. Settings the user chose (np.seterr 'raise', 'ignore') are
+    kept: only 'warn' is redirected."""
+    kept = np.geterr()
+    redirect = {kind: "call" for kind in ("over", "invalid", "divide") if kept[kind] == "warn"}
+    with np.errstate(call=_warn, **redirect):
+        yield
 
 
 def _check_finite(array, what, node):
@@ -238,7 +280,9 @@ class Function:
             )
         if _anomaly_mode:
             node.called_at = _user_frame()
-            _check_finite(out, f"{self.name} produced {{}} in its forward pass", node)
+            named = ", ".join(x.name for x in inputs if x.name is not None)
+            over = f" (on {named})" if named else ""
+            _check_finite(out, f"{self.name}{over} produced {{}} in its forward pass", node)
         if not record:
             return Tensor._from_op(out, None)
         node.inputs = tuple(inputs)
@@ -403,10 +447,8 @@ def _walk(roots, seeds, retain_graph, wrt, create_graph, stop=()):
     order = graph_order(*roots, stop=stop)
     if wanted is not None:
         order = _leading_to(order, wanted)
-    if create_graph:
-        with _recording(True):  # the rules' tensor ops are recorded, even inside no_grad()
-            _through(order, grads, kept, wanted, retain_graph, create_graph, add)
-    else:
+    with warnings_at_user_line(), _recording(True) if create_graph else contextlib.nullcontext():
+        # with create_graph the rules' tensor ops are recorded, even inside no_grad()
         _through(order, grads, kept, wanted, retain_graph, create_graph, add)
     kept.update(grads)  # what is left in grads belongs to leaves
     if wanted is not None:

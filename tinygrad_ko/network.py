@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.autograd import no_grad
+from tinygrad_ko.autograd import no_grad, warnings_at_user_line
 from tinygrad_ko.files import atomic_write, load_pickled_weights, read_arrays
 from tinygrad_ko.layers import SoftmaxWithLoss
 from tinygrad_ko.normalization import BatchNormalization, Dropout
@@ -153,16 +153,18 @@ class Network:
         """The scores before softmax, as a Tensor in the graph, in the network's mode unless
         `training` says otherwise (the layers' own mode is left as it is)."""
         mode = self.training if training is None else training
-        for layer in self.layers:  # Dropout and BatchNormalization are told the mode
-            x = layer(x, train_flg=mode) if hasattr(layer, "training") else layer(x)
+        with warnings_at_user_line():  # an overflow is shown at the caller's line, not ours
+            for layer in self.layers:  # Dropout and BatchNormalization are told the mode
+                x = layer(x, train_flg=mode) if hasattr(layer, "training") else layer(x)
         return x
 
     def forward(self, x, t, training=None):
         """The loss on the batch (x, t) as a Tensor to call backward() on: the mean
         cross-entropy, plus the weight decay ½λΣ‖W‖² when weight_decay_lambda is set (6.4.2)."""
-        loss = self.last_layer(self.scores(x, training), t)
-        if self.weight_decay_lambda:
-            loss = loss + self.weight_decay(self.tensors)
+        with warnings_at_user_line():
+            loss = self.last_layer(self.scores(x, training), t)
+            if self.weight_decay_lambda:
+                loss = loss + self.weight_decay(self.tensors)
         return loss
 
     def weight_decay(self, weights):

@@ -4,12 +4,15 @@ the book's Trainer class (chapter 6) built on it."""
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
+from tinygrad_ko.autograd import warnings_at_user_line
+from tinygrad_ko.divergence import check_loss
 from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.progress import progress_bar, watched, write
 
@@ -100,6 +103,10 @@ def fit(
       evaluation (by default a line written through the progress bar when it is on).
     - epoch: the book's Trainer passes len(x) / batch_size, a float, as it counts; start,
       the iterations done before, so a run continues a count (its train_step).
+
+    A loss that is NaN or inf stops training there with TrainingDiverged (its NaN gradients
+    never reach the weights), naming the iteration and the first op that made NaN or inf; NumPy's
+    overflow warnings before it point at the line that called fit.
     """
     (x_train, t_train), (x_test, t_test) = train, test
     if isinstance(optimizer, str):
@@ -126,12 +133,13 @@ def fit(
     history = History()
     progress = watched() if progress is None else progress
     bar = progress_bar(total=iters, desc="train") if progress else contextlib.nullcontext()
-    with bar:
+    with bar, warnings_at_user_line():
         for i in range(iters):
             batch = draw(n, batch_size)
             x, t = x_train[batch], t_train[batch]
             loss = step(net, optimizer, x, t, numerical, loss_after_update)
             history.loss.append(net.loss(x, t) if loss_after_update else loss)
+            check_loss("fit", history.loss[-1], start + i + 1, net, (x, t), _rate(optimizer))
             evaluate = (start + i) % epoch == 0 or (evaluate_last and i == iters - 1)
             if evaluate:
                 began = time.perf_counter()
@@ -157,17 +165,26 @@ def _graph_step(net, optimizer, x, t, numerical, loss_later):
     """PyTorch's step: the loss as a tensor, backward, the optimizer's step; the loss before."""
     optimizer.zero_grad()
     loss = net.forward(x, t)
-    loss.backward()
-    optimizer.step()
-    return float(loss.data)
+    value = float(loss.data)
+    if math.isfinite(value):  # else fit stops before NaN gradients reach the weights
+        loss.backward()
+        optimizer.step()
+    return value
 
 
 def _book_step(net, optimizer, x, t, numerical, loss_later):
     """The book's step: a dict of gradients, then optimizer.update(net.params, grads); the loss
     before it, unless it will be taken after."""
     loss = None if loss_later else net.loss(x, t)
-    optimizer.update(net.params, (net.numerical_gradient if numerical else net.gradient)(x, t))
+    if loss is None or math.isfinite(loss):  # else fit stops before NaN reaches the weights
+        optimizer.update(net.params, (net.numerical_gradient if numerical else net.gradient)(x, t))
     return loss
+
+
+def _rate(optimizer):
+    """The optimizer's learning rate for a message, or None."""
+    lr = getattr(optimizer, "lr", None)
+    return lr if isinstance(lr, (int, float)) else None
 
 
 class Trainer:

@@ -7,7 +7,9 @@ import time
 
 import numpy as np
 
+from tinygrad_ko.autograd import warnings_at_user_line
 from tinygrad_ko.book2.util import clip_grads
+from tinygrad_ko.divergence import check_loss
 
 __all__ = ["RnnlmTrainer", "Trainer", "remove_duplicate"]
 
@@ -16,7 +18,8 @@ class Trainer:
     """학습 루프(1.4.4): 에폭마다 데이터를 뒤섞고(np.random.permutation) 미니배치마다
     forward, backward, remove_duplicate, (max_grad가 있으면) clip_grads, optimizer.update를
     합니다. eval_interval 반복마다 책과 같은 형식으로 평균 손실을 출력하고 loss_list에
-    남깁니다."""
+    남깁니다. 손실이 NaN이나 inf가 되면 책의 코드처럼 계속하지 않고 그 반복에서
+    TrainingDiverged 오류로 멈춥니다(가중치는 그 전 그대로)."""
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
@@ -31,12 +34,15 @@ class Trainer:
         model, optimizer = self.model, self.optimizer
         total_loss, loss_count = 0, 0
         start_time = time.time()
-        for _ in range(max_epoch):
+        for epoch in range(max_epoch):
             idx = np.random.permutation(np.arange(data_size))
             x, t = x[idx], t[idx]
             for iters in range(max_iters):
                 batch = slice(iters * batch_size, (iters + 1) * batch_size)
-                total_loss += step(model, optimizer, x[batch], t[batch], max_grad)
+                with warnings_at_user_line():
+                    loss = step(model, optimizer, x[batch], t[batch], max_grad)
+                check_loss("Trainer.fit", loss, epoch * max_iters + iters + 1)
+                total_loss += loss
                 loss_count += 1
                 if eval_interval is not None and iters % eval_interval == 0:
                     avg_loss = total_loss / loss_count
@@ -64,7 +70,8 @@ class Trainer:
 class RnnlmTrainer:
     """언어 모델의 학습 루프(5.5.3): 말뭉치를 batch_size개의 구간으로 나눠 각 구간을 차례로
     time_size 단어씩 읽는 미니배치(get_batch)로 학습하고, eval_interval 반복마다 책과 같은
-    형식으로 퍼플렉서티를 출력해 ppl_list에 남깁니다."""
+    형식으로 퍼플렉서티를 출력해 ppl_list에 남깁니다. 손실이 NaN이나 inf가 되면 Trainer처럼
+    그 반복에서 멈춥니다."""
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
@@ -91,10 +98,13 @@ class RnnlmTrainer:
         model, optimizer = self.model, self.optimizer
         total_loss, loss_count = 0, 0
         start_time = time.time()
-        for _ in range(max_epoch):
+        for epoch in range(max_epoch):
             for iters in range(max_iters):
                 batch_x, batch_t = self.get_batch(xs, ts, batch_size, time_size)
-                total_loss += step(model, optimizer, batch_x, batch_t, max_grad)
+                with warnings_at_user_line():
+                    loss = step(model, optimizer, batch_x, batch_t, max_grad)
+                check_loss("RnnlmTrainer.fit", loss, epoch * max_iters + iters + 1)
+                total_loss += loss
                 loss_count += 1
                 if eval_interval is not None and iters % eval_interval == 0:
                     ppl = np.exp(total_loss / loss_count)
@@ -121,8 +131,11 @@ class RnnlmTrainer:
 
 def step(model, optimizer, x, t, max_grad=None):
     """One of the book's training steps: forward, backward, the shared weights' gradients
-    summed (remove_duplicate), clipped when max_grad is given, the update. Returns the loss."""
+    summed (remove_duplicate), clipped when max_grad is given, the update. Returns the loss;
+    one that is NaN or inf is returned at once, the weights untouched (the trainer stops on it)."""
     loss = model.forward(x, t)
+    if not np.isfinite(loss):
+        return loss
     model.backward()
     params, grads = remove_duplicate(model.params, model.grads)
     if max_grad is not None:
