@@ -1,7 +1,11 @@
-"""to_dot: the DOT text is parsed (pydot) and its nodes, edges and labels checked."""
+"""to_dot: the DOT text is parsed (pydot) and its nodes, edges and labels checked; the drawing
+made without Graphviz (grandalf's layout, layout="python") is parsed as XML and checked against
+that DOT text: the same nodes, labels and edges, laid out in layers from left to right."""
 
 import itertools
+import math
 import re
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pydot
@@ -9,7 +13,9 @@ import pytest
 
 from tinygrad_ko import Tensor
 from tinygrad_ko.models import TwoLayerNet
-from tinygrad_ko.viz import to_dot
+from tinygrad_ko.viz import draw_graph, to_dot
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def parse(text):
@@ -109,3 +115,117 @@ def test_a_freed_graph_or_a_non_tensor_is_refused():
         to_dot(loss)
     with pytest.raises(TypeError, match="to_dot: expected a Tensor, got ndarray"):
         to_dot(np.ones(2))
+
+
+# --- the drawing without Graphviz --------------------------------------------------------------
+
+
+def parse_svg(text):
+    """{node id: {"shape": "ellipse" or "rect", "box": (left, top, right, bottom), "lines"}}, per
+    edge (source id, destination id, its path's d, the points in it), and how many ellipses,
+    rects and paths there are in all."""
+    root = ET.fromstring(text)
+    nodes, edges = {}, []
+    for group in root.iter(f"{SVG}g"):
+        title = group.findtext(f"{SVG}title")
+        if group.get("class") == "node":
+            (shape,) = [e for e in group if e.tag in (f"{SVG}ellipse", f"{SVG}rect")]
+            if shape.tag == f"{SVG}rect":
+                x, y, width, height = (float(shape.get(k)) for k in ("x", "y", "width", "height"))
+                box = (x, y, x + width, y + height)
+            else:
+                x, y, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))
+                box = (x - rx, y - ry, x + rx, y + ry)
+            lines = [t.text for t in group.iter(f"{SVG}text")]
+            nodes[title] = {"shape": shape.tag.removeprefix(SVG), "box": box, "lines": lines}
+        elif group.get("class") == "edge":
+            source, destination = title.split("->")
+            d = group.find(f"{SVG}path").get("d")
+            points = [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+),(-?[\d.]+)", d)]
+            edges.append((source, destination, d, points))
+    counts = {tag: len(list(root.iter(f"{SVG}{tag}"))) for tag in ("ellipse", "rect", "path")}
+    return nodes, edges, counts
+
+
+def centre(box):
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def on_outline(point, node):
+    """Whether a point lies on the node's rect or ellipse (to a tenth of a pixel as written)."""
+    (x, y), (left, top, right, bottom) = point, node["box"]
+    if node["shape"] == "rect":
+        return abs(x - left) < 0.2 and top <= y <= bottom
+    (cx, cy), rx, ry = centre(node["box"]), (right - left) / 2, (bottom - top) / 2
+    return abs(math.hypot((x - cx) / rx, (y - cy) / ry) - 1) < 0.02
+
+
+def along(d):
+    """Points along an SVG path of M, L and C steps, 20 per line or curve."""
+    points, here = [], None
+    for letter, numbers in re.findall(r"([MLC])([^MLC]*)", d):
+        xy = [tuple(map(float, p.split(","))) for p in numbers.split()]
+        if letter == "M":
+            here = xy[0]
+            continue
+        controls = [here, *xy] if letter == "C" else [here, here, xy[0], xy[0]]
+        for t in np.linspace(0, 1, 20):  # a cubic Bezier curve (a line: its controls at its ends)
+            weights = [(1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t**2 * (1 - t), t**3]
+            points.append(tuple(sum(w * c[i] for w, c in zip(weights, controls)) for i in (0, 1)))
+        here = xy[-1]
+    return points
+
+
+def long_edges():
+    """x feeds the first op and the last, three layers of ops apart: grandalf routes that edge
+    through the layers between."""
+    x = Tensor([1.0, 2.0], requires_grad=True, name="x")
+    return (x.exp().sin().exp() * x).sum()
+
+
+@pytest.mark.parametrize("make", [lambda: network_graph()[1], long_edges], ids=["network", "long"])
+def test_without_dot_the_nodes_labels_and_edges_are_the_dot_texts(make):
+    tensor = make()
+    tensor.backward(retain_graph=True)
+    kwargs = {"values": True, "grads": True, "max_elements": 3}  # labels of one to four lines
+    labels, dot_edges = parse(to_dot(tensor, **kwargs))
+    nodes, edges, counts = parse_svg(draw_graph(tensor, layout="python", **kwargs).svg())
+    shapes = {"ellipse": "ellipse", "box": "rect"}
+    assert {n: (shapes[d["shape"]], d["lines"]) for n, d in labels.items()} == {
+        n: (d["shape"], d["lines"]) for n, d in nodes.items()
+    }
+    assert counts["ellipse"] == sum(d["shape"] == "ellipse" for d in labels.values())
+    assert counts["rect"] == sum(d["shape"] == "box" for d in labels.values())
+    assert sorted((s, d) for s, d, *_ in edges) == sorted(dot_edges)
+    assert counts["path"] == len(dot_edges) + 1  # and the arrowhead's
+
+
+@pytest.mark.parametrize(
+    "make, layers", [(lambda: network_graph()[1], 9), (long_edges, 11)], ids=["network", "long"]
+)
+def test_without_dot_the_layers_go_left_to_right_and_edges_go_around_nodes(make, layers):
+    nodes, edges, _ = parse_svg(draw_graph(make(), layout="python").svg())
+    for source, destination, d, points in edges:  # from a right side to a left side, forward
+        assert centre(nodes[source]["box"])[0] < points[0][0] < points[-1][0]
+        assert points[-1][0] < centre(nodes[destination]["box"])[0]
+        assert on_outline(points[-1], nodes[destination])  # the arrowhead touches the node
+        for x, y in along(d):  # and on the way crosses no node
+            for name, node in nodes.items():
+                left, top, right, bottom = node["box"]
+                inside = left + 0.5 < x < right - 0.5 and top + 0.5 < y < bottom - 0.5
+                assert not inside or name in (source, destination)
+    for a, b in itertools.combinations(nodes.values(), 2):  # and no two nodes overlap
+        (l1, t1, r1, b1), (l2, t2, r2, b2) = a["box"], b["box"]
+        assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1
+    # tensors and ops alternate, an input beside its op: the network's W2 with the ReLU's output
+    assert len({centre(node["box"])[0] for node in nodes.values()}) == layers
+
+
+def test_without_dot_an_input_used_twice_is_two_edges_and_text_is_escaped():
+    x = Tensor([1.0, 2.0], requires_grad=True, name='x <"a"> & b')
+    nodes, edges, _ = parse_svg(draw_graph(x * x, layout="python").svg())
+    assert nodes["t0"]["lines"] == ['x <"a"> & b', "(2,) float64"]
+    (first, second) = [points for s, d, _, points in edges if (s, d) == ("t0", "f0")]
+    assert first[0] != second[0] and first[-1] != second[-1]  # side by side, not on top
+    leaf, edges, _ = parse_svg(draw_graph(Tensor(3.0, name="가격"), layout="python").svg())
+    assert [d["lines"] for d in leaf.values()] == [["가격", "() float64"]] and edges == []
