@@ -89,14 +89,15 @@ def parser():
         help="draw the computational graph of one training step",
         description="Draw the graph one training step of a network records (book 5.1): its "
         "layers as boxes, its tensors as ovals. Renders with Graphviz's dot program when it "
-        "is installed; otherwise writes the DOT file and says how to render it. The inputs are "
+        "is installed, else with the grandalf package (pip install grandalf); with neither, "
+        "writes the DOT file and says how to render it. The inputs are "
         "random stand-ins of MNIST's shape: the graph depends only on the shapes.",
     )
     network_options(add)
     add("--batch-size", type=positive, default=100, metavar="N")
     add("--values", action="store_true", help="show the values of tensors of up to 10 elements")
     add("--grads", action="store_true", help="run backward and show gradients of small tensors")
-    add("--out", required=True, metavar="FILE", help="graph.svg, graph.png or graph.dot")
+    add("--out", required=True, metavar="FILE", help="graph.svg, .png, .pdf or .dot")
 
     add = command(
         commands_,

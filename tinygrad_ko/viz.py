@@ -30,13 +30,18 @@ from tinygrad_ko.autograd import graph_order
 from tinygrad_ko.files import atomic_write
 from tinygrad_ko.tensor import Tensor
 
-__all__ = ["GRAPHVIZ_INSTALL", "Graph", "draw_graph", "render", "to_dot"]
+__all__ = ["GRAPHVIZ_INSTALL", "CannotDraw", "Graph", "draw_graph", "render", "to_dot"]
 
 GRAPHVIZ_INSTALL = (
     "install Graphviz's dot program: apt install graphviz (Debian, Ubuntu, Colab), "
     "brew install graphviz (macOS) or conda install graphviz; pip's graphviz package alone "
     "does not bring it"
 )
+
+
+class CannotDraw(RuntimeError):
+    """Nothing here can draw the graph: neither Graphviz's dot program nor the grandalf package
+    (or not the one asked for). The DOT text can still be saved."""
 
 
 class Node(NamedTuple):
@@ -97,11 +102,11 @@ class Graph:
             frame, boxes, paths = _layout(self.nodes, self.edges)
         except ImportError:
             if self.layout == "python":
-                raise RuntimeError(
+                raise CannotDraw(
                     "drawing a graph with layout='python' needs the grandalf package: "
                     "pip install grandalf"
                 ) from None
-            raise RuntimeError(
+            raise CannotDraw(
                 "drawing a graph needs Graphviz's dot program or the grandalf package: "
                 f"pip install grandalf, or {GRAPHVIZ_INSTALL}"
             ) from None
@@ -124,7 +129,7 @@ def render(source, kind):
     """DOT text drawn by Graphviz's dot program, as the bytes of a `kind` file (svg, png, pdf)."""
     program = shutil.which("dot")
     if program is None:
-        raise RuntimeError(f"drawing a graph needs Graphviz: {GRAPHVIZ_INSTALL}")
+        raise CannotDraw(f"drawing a graph needs Graphviz: {GRAPHVIZ_INSTALL}")
     result = subprocess.run([program, f"-T{kind}"], input=source.encode(), capture_output=True)
     if result.returncode != 0:
         raise OSError(f"dot failed: {result.stderr.decode(errors='replace').strip()}")
