@@ -67,17 +67,14 @@ def test_im2col_keeps_the_dtype_and_copies_once():
 @st.composite
 def layer_case(draw):
     """A Convolution (with weights) or a Pooling (pad 0: the book's pools padded inputs wrongly)
-    and images it tiles."""
+    and images it fits, its stride tiling them or leaving their last rows and columns out."""
     x, fh, fw, stride, pad = draw(windows())
-    _, c, h, w = x.shape
+    c = x.shape[1]
     if draw(st.booleans()):
         filters = draw(st.integers(1, 3))
         W, b = draw(arrays((filters, c, fh, fw))), draw(arrays(filters))
-        tiles = (h + 2 * pad - fh) % stride == (w + 2 * pad - fw) % stride == 0
-        return "Convolution", (W, b, stride if tiles else 1, pad), x
-    fh, fw = min(fh, h), min(fw, w)
-    tiles = (h - fh) % stride == (w - fw) % stride == 0
-    return "Pooling", (fh, fw, stride if tiles else 1, 0), x
+        return "Convolution", (W, b, stride, pad), x
+    return "Pooling", (min(fh, x.shape[2]), min(fw, x.shape[3]), stride, 0), x
 
 
 @pytest.mark.book
@@ -108,6 +105,78 @@ def test_the_layers_give_the_books_numbers_and_the_same_both_ways(case):
         np.testing.assert_array_equal(tensor.grad, grad)
 
 
+def reached(size, window, stride, pad):
+    """PyTorch's floor((size + 2·pad - window) / stride) + 1 windows along an axis of `size`,
+    and how far they reach into the padded axis: what comes after is left out."""
+    out = (size + 2 * pad - window) // stride + 1
+    return out, (out - 1) * stride + window
+
+
+@pytest.mark.book
+@pytest.mark.parametrize(
+    ("fh", "fw", "stride", "pad"), [(3, 3, 2, 0), (2, 2, 2, 0), (2, 3, 2, 0), (3, 3, 3, 1)]
+)
+def test_a_stride_that_does_not_tile_leaves_the_last_rows_out_as_the_book_does(fh, fw, stride, pad):
+    rng = np.random.default_rng(2)
+    x, W, b = rng.standard_normal((2, 3, 5, 6)), rng.standard_normal((4, 3, fh, fw)), rng.random(4)
+    (out_h, span_h), (out_w, span_w) = reached(5, fh, stride, pad), reached(6, fw, stride, pad)
+    rows, columns = span_h - pad, span_w - pad  # of the images, the windows reach these
+    assert (rows, columns) != (5, 6)  # some are left out
+    ours = Convolution(W, b, stride, pad)
+    theirs = book_module("common/layers.py").Convolution(W, b, stride, pad)
+    out = ours.forward(x)
+    assert out.shape == (2, 4, out_h, out_w)
+    close = {"rtol": 1e-12, "atol": 1e-15}
+    np.testing.assert_allclose(out, theirs.forward(x), **close)
+    # the same as the padded images cut to what the windows reach, which the stride tiles
+    cut = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)])[:, :, :span_h, :span_w]
+    np.testing.assert_allclose(out, Convolution(W, b, stride).forward(cut), **close)
+    dout = rng.standard_normal(out.shape)
+    dx = ours.backward(dout.copy())
+    np.testing.assert_allclose(dx, theirs.backward(dout.copy()), **close)
+    np.testing.assert_allclose(ours.dW, theirs.dW, **close)
+    np.testing.assert_allclose(ours.db, theirs.db, **close)
+    assert not dx[:, :, rows:].any() and not dx[:, :, :, columns:].any()  # zero where left out
+    assert dx[:, :, :rows, :columns].all()  # and only there
+    # the graph way, and its second rule (create_graph), give the same
+    xt, Wt, bt = (Tensor(a, requires_grad=True) for a in (x, W, b))
+    y = Convolution(Wt, bt, stride, pad)(xt)
+    np.testing.assert_array_equal(y.data, out)
+    y.backward(dout, create_graph=True)
+    np.testing.assert_allclose(xt.grad.data, dx, **close)
+    np.testing.assert_allclose(Wt.grad.data, ours.dW, **close)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize(
+    ("pool_h", "pool_w", "stride", "size"),
+    [(2, 2, 2, (5, 7)), (3, 3, 2, (6, 6)), (2, 3, 3, (7, 8)), (2, 2, 2, (4, 6))],
+    ids=["2x2 on odd sizes", "overlapping", "2x3 stride 3", "tiled (the fast path)"],
+)
+def test_max_pooling_with_a_stride_that_does_not_tile_gives_the_books_numbers(
+    pool_h, pool_w, stride, size
+):
+    x = np.random.default_rng(3).standard_normal((2, 3, *size))
+    out_h, rows = reached(size[0], pool_h, stride, 0)
+    out_w, columns = reached(size[1], pool_w, stride, 0)
+    ours = Pooling(pool_h, pool_w, stride)
+    theirs = book_module("common/layers.py").Pooling(pool_h, pool_w, stride)
+    out = ours.forward(x)
+    assert out.shape == (2, 3, out_h, out_w)
+    np.testing.assert_array_equal(out, theirs.forward(x))
+    cut = Pooling(pool_h, pool_w, stride).forward(x[:, :, :rows, :columns])
+    np.testing.assert_array_equal(out, cut)
+    dout = np.random.default_rng(4).standard_normal(out.shape)
+    dx = ours.backward(dout.copy())
+    np.testing.assert_array_equal(dx, theirs.backward(dout.copy()))
+    assert not dx[:, :, rows:].any() and not dx[:, :, :, columns:].any()
+    xt = Tensor(x, requires_grad=True)
+    y = Pooling(pool_h, pool_w, stride)(xt)
+    np.testing.assert_array_equal(y.data, out)
+    y.backward(dout, create_graph=True)
+    np.testing.assert_array_equal(xt.grad.data, dx)
+
+
 def test_a_convolution_of_images_that_need_no_gradient_makes_no_dx():
     x = Tensor(np.ones((2, 1, 5, 5), np.float32))  # the input images
     W = Tensor(np.ones((3, 1, 2, 2), np.float32), requires_grad=True)
@@ -125,10 +194,11 @@ def test_a_convolution_of_images_that_need_no_gradient_makes_no_dx():
         (lambda: Convolution(np.ones((4, 3, 3, 3)), np.zeros(4)), (2, 1, 8, 8),
          r"x has 1 channels \(shape \(2, 1, 8, 8\)\), but the filters W \(4, 3, 3, 3\) expect 3"),
         (lambda: Convolution(np.ones((4, 1, 9, 9)), np.zeros(4), pad=0), (2, 1, 8, 8),
-         r"Convolution: a 9x9 window does not fit images of 8x8 padded by 0"),
-        (lambda: Convolution(np.ones((4, 1, 3, 3)), np.zeros(4), stride=2), (2, 1, 8, 8),
-         r"Convolution: stride 2 does not tile images of 8x8 padded by 0 with 3x3 windows"),
-        (lambda: Pooling(2, 2), (2, 3, 7, 7), r"Pooling: stride 2 does not tile images of 7x7"),
+         r"Convolution: a 9x9 window \(W of shape \(4, 1, 9, 9\)\) does not fit images of 8x8 "
+         r"padded by 0 \(x shape \(2, 1, 8, 8\)\)"),
+        (lambda: Pooling(3, 2), (2, 3, 2, 7),
+         r"Pooling: a 3x2 window \(pool_h 3, pool_w 2\) does not fit images of 2x7 padded by 0 "
+         r"\(x shape \(2, 3, 2, 7\)\)"),
         (lambda: Pooling(2, 2), (2, 49), r"Pooling: x must be images \(N, C, H, W\), got shape"),
         (lambda: Convolution(np.ones((4, 1, 3, 3)), np.zeros(5)), (2, 1, 8, 8),
          r"Convolution: b has shape \(5,\); W \(4, 1, 3, 3\) needs \(4,\)"),

@@ -144,15 +144,83 @@ def test_a_convnet_trains_saves_and_loads_in_both_modes(tmp_path):
     assert "DeepConvNet 1x12x12 (conv 16 16 32 32 64 64 - 8 - 10)" in repr(again)
 
 
+def with_our_weights(theirs, ours, layers):
+    """The book's network `theirs` holding the weights of `ours`, put in as the book's
+    load_params puts them: into its params and its layers (`layers`: the keys or indices of
+    those with weights, in order)."""
+    theirs.params.update({key: np.array(value) for key, value in ours.params.items()})
+    for i, key in enumerate(layers, 1):
+        theirs.layers[key].W, theirs.layers[key].b = theirs.params[f"W{i}"], theirs.params[f"b{i}"]
+    return theirs
+
+
+@pytest.mark.book
+def test_simple_convnet_takes_strides_that_leave_rows_out_as_the_books_layers_do():
+    # 12x12 images, 3x3 filters with stride 2: (12 - 3) // 2 + 1 = 5 rows, the last image row
+    # left out; 2x2 pooling of 5x5: 2x2, the last row left out again
+    config = SMALL | {"input_dim": (1, 12, 12)}
+    config["conv_param"] = {"filter_num": 4, "filter_size": 3, "pad": 0, "stride": 2}
+    ours = BookSimpleConvNet(**config | {"weight_init_std": 0.3})
+    assert ours.params["W2"].shape == (4 * 2 * 2, 10)
+    # the book's own network sizes its W2 from the unfloored 5.5 (int(4 · 2.75²) = 30 rows):
+    # its layers are run with ours
+    book = book_module("ch07/simple_convnet.py")
+    theirs = with_our_weights(book.SimpleConvNet(**config), ours, ["Conv1", "Affine1", "Affine2"])
+    rng = np.random.default_rng(8)
+    x, t = rng.random((3, 1, 12, 12)), np.array([1, 4, 7])
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x), rtol=1e-12)
+    assert ours.loss(x, t) == pytest.approx(theirs.loss(x, t), rel=1e-12)
+    expected = theirs.gradient(x, t)
+    for key, value in ours.gradient(x, t).items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-9, atol=1e-15, err_msg=key)
+
+
+@pytest.mark.book
+def test_deep_convnet_takes_sizes_that_leave_rows_out_as_the_books_layers_do():
+    # 13x13 images: pooled to 6x6 (the last row left out); a stride-2 conv_param_4 makes
+    # (6 + 2·2 - 3) // 2 + 1 = 4; pooled 2x2, then 1x1
+    conv_4 = {"filter_num": 32, "filter_size": 3, "pad": 2, "stride": 2}
+    np.random.seed(9)
+    ours = BookDeepConvNet(input_dim=(1, 13, 13), conv_param_4=conv_4, hidden_size=6)
+    assert ours.params["W7"].shape == (64, 6)
+    book = book_module("ch08/deep_convnet.py")
+    theirs = book.DeepConvNet(input_dim=(1, 13, 13), conv_param_4=conv_4, hidden_size=6)
+    with_our_weights(theirs, ours, [0, 2, 5, 7, 10, 12, 15, 18])  # as its load_params
+    x, t = np.random.default_rng(9).random((2, 1, 13, 13)), np.array([3, 8])
+    np.testing.assert_allclose(ours.predict(x), theirs.predict(x), rtol=1e-10)
+    np.random.seed(3)  # the same dropout masks, drawn in the same order
+    expected = theirs.gradient(x, t)
+    np.random.seed(3)
+    for key, value in ours.gradient(x, t).items():
+        np.testing.assert_allclose(value, expected[key], rtol=1e-8, atol=1e-14, err_msg=key)
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("network", "kwargs", "message"),
     [
-        ({"conv_param": {"filter_num": 30}}, "conv_param must be a dict with filter_num"),
-        ({"input_dim": (1, 28, 28), "conv_param": {"filter_num": 4, "filter_size": 5,
-          "pad": 0, "stride": 2}}, "do not tile inputs of 28x28"),
-        ({"input_dim": (1, 27, 27)}, "2x2 pooling needs even sizes, got \\(23, 23\\)"),
+        (SimpleConvNet, {"conv_param": {"filter_num": 30}}, "conv_param must be a dict with "
+         "filter_num"),
+        (SimpleConvNet, {"input_dim": (1, 4, 6)}, r"conv_param: 5x5 filters do not fit inputs "
+         r"of 4x6 padded by 0"),
+        (SimpleConvNet, {"input_dim": (1, 5, 9)}, r"the 2x2 pooling after conv_param needs "
+         r"inputs of at least 2x2, got 1x5"),
+        (DeepConvNet, {"input_dim": (1, 3, 3)}, r"the 2x2 pooling after conv_param_6 needs "
+         r"inputs of at least 2x2, got 1x1"),
+        (DeepConvNet, {"input_dim": (1, 8, 8), "conv_param_5": {"filter_num": 4,
+          "filter_size": 5, "pad": 0, "stride": 1}}, r"conv_param_5: 5x5 filters do not fit "
+         r"inputs of 3x3 padded by 0"),
     ],
 )  # fmt: skip
-def test_conv_params_that_do_not_fit_are_named(kwargs, message):
-    with pytest.raises(ValueError, match=f"SimpleConvNet: .*{message}"):
-        SimpleConvNet(**kwargs)
+def test_conv_params_that_do_not_fit_are_named(network, kwargs, message):
+    with pytest.raises(ValueError, match=f"^{network.__name__}: .*{message}"):
+        network(**kwargs)
+
+
+def test_sizes_are_floored_as_pytorch_floors_them():
+    # 28x28, 5x5 filters with stride 2: (28 - 5) // 2 + 1 = 12, pooled 6; 27x27: 23, pooled 11
+    strided = {"filter_num": 4, "filter_size": 5, "pad": 0, "stride": 2}
+    assert SimpleConvNet(conv_param=strided, seed=0).params["W2"].shape == (4 * 6 * 6, 100)
+    net = SimpleConvNet(input_dim=(1, 27, 27), seed=0)
+    assert net.params["W2"].shape == (30 * 11 * 11, 100)
+    x = np.random.default_rng(0).random((2, 1, 27, 27)).astype(np.float32)
+    assert net.predict(x).shape == (2, 10)

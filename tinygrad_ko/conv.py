@@ -14,7 +14,8 @@ __all__ = ["Col2im", "Convolution", "Im2col", "Pooling", "col2im", "conv_output_
 
 def conv_output_size(input_size, filter_size, stride=1, pad=0):
     """(input + 2·pad - filter) / stride + 1 (eq. 7.1), as the book computes it: a float
-    that is whole when the stride tiles the padded input."""
+    that is whole when the stride tiles the padded input. Its floor is how many windows the
+    layers, im2col and col2im take (as PyTorch does): the last rows and columns are left out."""
     return (input_size + 2 * pad - filter_size) / stride + 1
 
 
@@ -107,35 +108,27 @@ class Col2im(Function):
         return Im2col(*self.window)(dout)
 
 
-def _out_sizes(caller, size, filter_h, filter_w, stride, pad, detail=""):
+def _out_sizes(caller, size, filter_h, filter_w, stride, pad, argument="", detail=""):
     """(out_h, out_w): how many windows fit along each axis (a stride that does not tile the
     padded image leaves its last rows out, as the book's im2col does), or a clear error."""
     h, w = size[0] + 2 * pad, size[1] + 2 * pad
     if filter_h > h or filter_w > w:
         raise ValueError(
-            f"{caller}: a {filter_h}x{filter_w} window does not fit images of {size[0]}x"
-            f"{size[1]} padded by {pad}{detail}"
+            f"{caller}: a {filter_h}x{filter_w} window{argument and f' ({argument})'} does not "
+            f"fit images of {size[0]}x{size[1]} padded by {pad}{detail}"
         )
     return (h - filter_h) // stride + 1, (w - filter_w) // stride + 1
 
 
-def _windows(layer, x_shape, filter_h, filter_w, stride, pad):
-    """(out_h, out_w) of filter windows over images of x_shape, or a clear error naming the
-    layer and the shapes: a window larger than the padded image, or a stride that does not tile
-    it (the book's layers would silently drop the last rows and columns)."""
+def _windows(layer, x_shape, filter_h, filter_w, stride, pad, argument):
+    """(out_h, out_w) of filter windows over images of x_shape, the last rows and columns left
+    out where the stride does not tile them (as the book's layers and PyTorch do), or a clear
+    error naming the layer, its `argument` and the shapes."""
     name = type(layer).__name__
     if len(x_shape) != 4:
         raise ValueError(f"{name}: x must be images (N, C, H, W), got shape {x_shape}")
-    h, w = x_shape[2] + 2 * pad, x_shape[3] + 2 * pad
     detail = f" (x shape {x_shape})"
-    out = _out_sizes(name, x_shape[2:], filter_h, filter_w, stride, pad, detail)
-    if (h - filter_h) % stride or (w - filter_w) % stride:
-        raise ValueError(
-            f"{name}: stride {stride} does not tile images of {x_shape[2]}x{x_shape[3]} padded "
-            f"by {pad} with {filter_h}x{filter_w} windows ((size + 2·pad - window) / stride "
-            "must be whole)"
-        )
-    return out
+    return _out_sizes(name, x_shape[2:], filter_h, filter_w, stride, pad, argument, detail)
 
 
 class Convolution(Function):
@@ -161,7 +154,8 @@ class Convolution(Function):
         x = self.book_input("x", x)
         W, b = self.W, self.b
         filters, channels, fh, fw = W.shape
-        out_h, out_w = _windows(self, x.shape, fh, fw, self.stride, self.pad)
+        argument = f"W of shape {W.shape}"
+        out_h, out_w = _windows(self, x.shape, fh, fw, self.stride, self.pad, argument)
         if x.shape[1] != channels:
             raise ValueError(
                 f"Convolution: x has {x.shape[1]} channels (shape {x.shape}), but the filters W "
@@ -207,9 +201,10 @@ class Convolution(Function):
 class Pooling(Function):
     """Max pooling layer (7.5): the maximum of each pool_h x pool_w window; the gradient goes to
     that maximum (the first of equal ones, as the book's argmax). Windows that tile the images
-    (2x2 with stride 2) are compared as pool_h·pool_w strided views of x, one per place in the
-    window, so nothing the size of x is copied; overlapping or padded ones through im2col. The
-    output and dx keep Convolution's layout (channels first in memory)."""
+    (2x2 with stride 2 on even sizes) are compared as pool_h·pool_w strided views of x, one per
+    place in the window, so nothing the size of x is copied; overlapping or padded ones, and
+    strides that leave the last rows out, through im2col. The output and dx keep Convolution's
+    layout (channels first in memory)."""
 
     def __init__(self, pool_h, pool_w, stride=2, pad=0):
         self.pool_h, self.pool_w, self.stride, self.pad = pool_h, pool_w, stride, pad
@@ -221,10 +216,12 @@ class Pooling(Function):
     def forward(self, x):
         x = self.book_input("x", x)
         ph, pw = self.pool_h, self.pool_w
-        out_h, out_w = _windows(self, x.shape, ph, pw, self.stride, self.pad)
+        argument = f"pool_h {ph}, pool_w {pw}"
+        out_h, out_w = _windows(self, x.shape, ph, pw, self.stride, self.pad, argument)
         n, c = x.shape[:2]
         self.x_shape, self.out_shape = x.shape, (n, c, out_h, out_w)
-        self.tiled = self.pad == 0 and self.stride == ph == pw
+        tiles = x.shape[2] == out_h * ph and x.shape[3] == out_w * pw  # no rows left out
+        self.tiled = self.pad == 0 and self.stride == ph == pw and tiles
         if self.tiled:
             pooled = self.tiles_max(x)
             if self.argmax is None or not np.isnan(pooled).any():

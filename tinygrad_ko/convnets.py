@@ -33,36 +33,39 @@ class ConvNet(Network):
     eval_batch_size = 100
 
     @classmethod
-    def checked_conv(cls, conv_param, channels, size):
-        """(filter_num, filter_size, pad, stride) of a conv_param dict, checked against the
-        (channels, height, width) it gets; and the (height, width) it puts out."""
+    def checked_conv(cls, conv_param, channels, size, name="conv_param"):
+        """(filter_num, filter_size, pad, stride) of a conv_param dict (the argument `name`),
+        checked against the (channels, height, width) it gets; and the (height, width) it puts
+        out: floor((size + 2·pad - filter_size) / stride) + 1, the last rows and columns left
+        out where the stride does not tile them, as the book's layers and PyTorch do."""
         try:
             fn, fs = conv_param["filter_num"], conv_param["filter_size"]
             pad, stride = conv_param["pad"], conv_param["stride"]
         except (KeyError, TypeError):
             raise ValueError(
-                f"{cls.__name__}: conv_param must be a dict with filter_num, filter_size, pad "
+                f"{cls.__name__}: {name} must be a dict with filter_num, filter_size, pad "
                 f"and stride, as the book's; got {conv_param!r}"
             ) from None
         for value in (fn, fs, stride, pad + 1):
             if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{cls.__name__}: conv_param {dict(conv_param)} must be whole")
-        out = []
-        for n in size:
-            whole, rest = divmod(n + 2 * pad - fs, stride)
-            if whole < 0 or rest:
-                raise ValueError(
-                    f"{cls.__name__}: {fs}x{fs} filters with stride {stride} and pad {pad} do "
-                    f"not tile inputs of {size[0]}x{size[1]}"
-                )
-            out.append(whole + 1)
-        return (int(fn), int(fs), int(pad), int(stride)), tuple(out)
+                raise ValueError(f"{cls.__name__}: {name} {dict(conv_param)} must be whole")
+        if min(size) + 2 * pad < fs:
+            raise ValueError(
+                f"{cls.__name__}: {name}: {fs}x{fs} filters do not fit inputs of "
+                f"{size[0]}x{size[1]} padded by {pad}"
+            )
+        out = tuple((n + 2 * pad - fs) // stride + 1 for n in size)
+        return (int(fn), int(fs), int(pad), int(stride)), out
 
     @classmethod
-    def pooled(cls, size):
-        """The (height, width) of a 2x2 max pooling with stride 2, which needs even sizes."""
-        if size[0] % 2 or size[1] % 2:
-            raise ValueError(f"{cls.__name__}: 2x2 pooling needs even sizes, got {size}")
+    def pooled(cls, size, after="conv_param"):
+        """The (height, width) of a 2x2 max pooling with stride 2 (of the output of `after`):
+        halves, an odd last row or column left out."""
+        if min(size) < 2:
+            raise ValueError(
+                f"{cls.__name__}: the 2x2 pooling after {after} needs inputs of at least 2x2, "
+                f"got {size[0]}x{size[1]}"
+            )
         return size[0] // 2, size[1] // 2
 
     def summary(self):
@@ -171,11 +174,12 @@ class DeepConvNet(ConvNet):
         channels, *size = input_dim
         shapes = {}
         for i in range(1, 7):
-            (fn, fs, _, _), size = cls.checked_conv(convs[f"conv_param_{i}"], channels, size)
+            name = f"conv_param_{i}"
+            (fn, fs, _, _), size = cls.checked_conv(convs[name], channels, size, name)
             shapes[f"W{i}"], shapes[f"b{i}"] = (fn, channels, fs, fs), (fn,)
             channels = fn
             if i % 2 == 0:
-                size = cls.pooled(size)
+                size = cls.pooled(size, name)
         shapes["W7"], shapes["b7"] = (channels * size[0] * size[1], hidden_size), (hidden_size,)
         shapes["W8"], shapes["b8"] = (hidden_size, output_size), (output_size,)
         return shapes
