@@ -414,3 +414,26 @@ def test_gradcheck_checks_every_parameter_of_the_convnet_on_a_few_images(capsys)
     assert "SimpleConvNet 1x28x28 (conv 30x5² - pool - 5 - 10), float64" in out
     assert "22 random directions per parameter" in out and "every parameter passes" in out
     assert all(f"\n{name} " in out for name in ("W1", "b1", "W2", "b2", "W3", "b3"))
+
+
+@mnist
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        (["--model", "convnet", "--hidden-size", "5"], " not judged: at a kink (b1 "),
+        (["--model", "mlp", "--hidden-sizes", "4,3", "--batchnorm"], "zero (rounding noise): b1"),
+    ],
+)
+def test_gradcheck_prints_the_python_report_word_for_word(options, words, monkeypatch, capsys):
+    # the convnet with its own biases of 0, kinks and all; the mlp's biases before batch norm
+    reports, check = [], commands.check_gradients
+
+    def recorded(*args, **kwargs):
+        reports.append(check(*args, **kwargs))
+        return reports[-1]
+
+    monkeypatch.setattr(commands, "check_gradients", recorded)
+    assert cli.main(["gradcheck", *options]) == 0
+    out = capsys.readouterr().out
+    assert f"\n{reports[0]}\n" in out and words in out
+    assert "biases drawn" not in out and "note:" not in out  # no story of the CLI's own

@@ -1,12 +1,17 @@
 """The gradient checker is itself checked: it must catch wrong backward rules, in full and fast
-mode, and never cry wolf on correct ones (the gradient table in test_ops.py runs it on every op)."""
+mode, and never cry wolf on correct ones (the gradient table in test_ops.py runs it on every op;
+here the book's own networks, kinks and all, and bugs planted in them)."""
+
+import functools
 
 import numpy as np
 import pytest
+from book import book_module
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_ko import Function, GradcheckError, Tensor, check_gradients, gradcheck, numerical_diff
+from tinygrad_ko.datasets import load_mnist
 from tinygrad_ko.gradcheck import PROJECTIONS
 from tinygrad_ko.layers import Affine
 
@@ -281,19 +286,14 @@ class TinyNet:
 
 def test_a_sampled_check_still_shows_a_nan_gradient():
     class NanNet(TinyNet):
-        def numerical_gradient(self, x, t, sample=None, seed=None):
-            from tinygrad_ko import numerical_gradient
-
-            grads = {
-                k: numerical_gradient(lambda _: self.loss(x, t), p, sample=sample, seed=seed)
-                for k, p in self.params.items()
-            }
-            grads["W"][...] = np.nan  # the sampled elements, all NaN
+        def gradient(self, x, t):
+            grads = super().gradient(x, t)
+            grads["W"][...] = np.nan  # a backward rule that divides by zero
             return grads
 
     x, t = np.arange(6.0).reshape(2, 3) / 6, np.ones((2, 2))
     report = check_gradients(NanNet(), x, t, sample=2, seed=0)
-    assert np.isnan(report["W"].max_abs)
+    assert np.isnan(report["W"].max_abs) and report["W"].kinks == 0
     assert not report["W"].passed and not report.passed
 
 
@@ -353,3 +353,265 @@ def test_fast_check_gradients_refuses_what_it_cannot_do():
         ValueError, match=r"parameters W \(float32\), b \(float32\) are not float64"
     ):
         check_gradients(net, x, t, fast=True)
+
+
+# --- kinks and rounding noise: no false alarms on the book's correct networks ---------------
+
+
+class Elementwise:
+    """A network of one parameter vector w, the book's way: loss Σ f(w), backprop by rule df."""
+
+    def __init__(self, w, f, df):
+        self.params = {"w": np.array(w, dtype=np.float64)}
+        self.f, self.df = f, df
+
+    def loss(self, x, t):
+        return float(np.sum(self.f(self.params["w"])))
+
+    def gradient(self, x, t):
+        return {"w": np.asarray(self.df(self.params["w"]), dtype=np.float64)}
+
+
+def relu(w):
+    return np.maximum(w, 0)
+
+
+def first_winner(w):
+    """Max pooling's rule: the gradient goes to the first of the largest."""
+    return np.eye(len(w))[np.argmax(w)]
+
+
+@pytest.mark.parametrize(
+    ("name", "w", "f", "df", "kinks"),
+    [
+        ("relu, the book's rule (0 at 0)", [0.0, 0.5, -0.5, 3e-5], relu, lambda w: w > 0, 1),
+        ("relu, 1 at 0", [0.0, 0.5, -0.5], relu, lambda w: w >= 0, 1),
+        ("abs, sign(0) = 0: the central difference", [0.0, 2.0], np.abs, np.sign, 0),
+        ("abs, 1 at 0", [0.0, -2.0], np.abs, lambda w: np.where(w >= 0, 1.0, -1.0), 1),
+        ("max at a tie", [1.0, 1.0], np.max, first_winner, 2),
+        ("max, the step changes the winner", [1.0 + 3e-5, 1.0], np.max, first_winner, 0),
+    ],
+)
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_element_at_a_kink_is_not_judged_and_counted(name, w, f, df, kinks, fast):
+    report = check_gradients(Elementwise(w, f, df), None, fast=fast)
+    row = report["w"]
+    assert report.passed, str(report)
+    assert row.kinks == kinks
+    assert row.by_element == (fast and kinks > 0)  # a direction through a kink: per element
+    assert row.compared == (PROJECTIONS if fast and not kinks else len(w) - kinks)
+    assert (f"{kinks} not judged: at a kink" in str(report)) == (kinks > 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "w", "f", "df"),
+    [
+        ("relu, -1 at 0", [0.0, 0.5], relu, lambda w: np.where(w == 0, -1.0, w > 0)),
+        ("relu, mask inverted", [0.0, 0.5, -0.5], relu, lambda w: w <= 0),
+        ("abs, sign flipped", [0.0, 2.0], np.abs, lambda w: -np.sign(w)),
+        ("max, to the smaller", [1.0 + 3e-5, 1.0], np.max, lambda w: np.eye(2)[np.argmin(w)]),
+    ],
+)
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_wrong_rule_at_a_kink_still_fails(name, w, f, df, fast):
+    # backprop must equal one of the one-sided differences to be excused
+    report = check_gradients(Elementwise(w, f, df), None, fast=fast)
+    assert not report.passed and report["w"].beyond > 0, str(report)
+
+
+def test_a_gradient_of_zero_reads_as_rounding_noise_not_max_rel_1():
+    from tinygrad_ko.models import MultiLayerNet
+
+    rng = np.random.default_rng(4)
+    net = MultiLayerNet(8, [5, 4], 3, seed=4, dtype=np.float64, use_batchnorm=True)
+    x, t = rng.standard_normal((6, 8)), rng.integers(0, 3, 6)
+    for fast in (False, True):
+        report = check_gradients(net, x, t, fast=fast)
+        assert report.passed, str(report)
+        # a bias before batch normalization: the mean over the batch takes it out
+        zero = {key for key, row in report.items() if row.zero}
+        assert zero == {"b1", "b2"}, str(report)
+        line = next(line for line in str(report).splitlines() if line.startswith("b1 "))
+        assert line.split()[2] == "-" and line.endswith("pass, zero (rounding noise)")
+        assert "zero (rounding noise): b1, b2: backprop and numerical both within" in str(report)
+    assert report["W1"].max_rel < 1e-2 and not report["W1"].zero  # a real gradient
+
+
+def test_a_real_gradient_far_below_the_loss_is_not_rounding_noise():
+    # a weight of gradient 1e-7 next to a loss of 1: measurable, so compared and caught
+    net = Elementwise([0.0, 1.0], lambda w: 1 + 1e-7 * w, lambda w: np.zeros_like(w))
+    report = check_gradients(net, None)
+    assert not report.passed and not report["w"].zero and report["w"].beyond == 2
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_report_says_how_many_were_not_judged_and_in_which_parameter(fast):
+    report = check_gradients(Elementwise([0.0, 0.0, 1.0], relu, lambda w: w > 0), None, fast=fast)
+    assert report.kinks == 2
+    lines = str(report).splitlines()
+    assert lines[2].endswith(f"pass, {'by element, ' * fast}2 not judged: at a kink")
+    assert lines[3].startswith("every parameter passes")
+    assert lines[4].startswith("2 not judged: at a kink (w 2): the step crosses a kink")
+    html_report = report._repr_html_()
+    assert "2 not judged: at a kink (w 2)" in html_report and "color: red" not in html_report
+
+
+# --- the book's own networks, their data and initial weights ---------------------------------
+
+
+@functools.cache
+def mnist(count, flatten=True, one_hot_label=False):
+    """The first `count` training images and labels, as the book's scripts take them."""
+    (x, t), _ = load_mnist(flatten=flatten, one_hot_label=one_hot_label, dtype=np.float64)
+    return x[:count], t[:count]
+
+
+def ch07_network(seed=0):
+    """ch07/gradient_check.py's network: the book's own class, with its own initial weights."""
+    np.random.seed(seed)
+    return book_module("ch07/simple_convnet.py").SimpleConvNet(
+        input_dim=(1, 10, 10),
+        conv_param={"filter_num": 10, "filter_size": 3, "pad": 0, "stride": 1},
+        hidden_size=10,
+        output_size=10,
+        weight_init_std=0.01,
+    )
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_books_chapter_7_gradient_check_passes_as_a_learner_calls_it(seed):
+    network = ch07_network(seed)
+    X = np.random.rand(100).reshape((1, 1, 10, 10))  # the script's own data, drawn as it does
+    T = np.array([1]).reshape((1, 1))
+    report = check_gradients(network, X, T)  # 1e-4 moves ReLU inputs and pooling winners across
+    assert report.passed, str(report)
+
+
+@pytest.mark.book
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_the_books_chapter_5_network_passes():
+    np.random.seed(0)
+    network = book_module("ch05/two_layer_net.py").TwoLayerNet(784, 50, 10)
+    report = check_gradients(network, *mnist(3, one_hot_label=True))  # gradient_check.py's
+    assert report.passed and report.kinks == 0, str(report)
+
+
+@pytest.mark.book
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_the_books_chapter_6_network_with_batch_norm_and_dropout_passes():
+    # batch_norm_gradient_check.py's network and image: batch norm of one image gives each unit
+    # its beta, 0, so ReLU sits at its kink; Dropout's mask is drawn once, held for every loss
+    np.random.seed(0)
+    network = book_module("common/multi_layer_net_extend.py").MultiLayerNetExtend(
+        784, [100, 100], 10, use_batchnorm=True, use_dropout=True
+    )
+    report = check_gradients(network, *mnist(1, one_hot_label=True))
+    assert report.passed, str(report)
+    assert 0 < report["beta2"].kinks == report.kinks <= 100  # the units Dropout kept
+    assert report["beta2"].compared == 100 - report.kinks
+    assert all(report[k].zero for k in ("W1", "b1", "W2", "b2", "W3", "gamma1", "beta1"))
+    assert not report["b3"].zero
+
+
+@pytest.mark.book
+@pytest.mark.mnist
+@pytest.mark.slow
+def test_the_books_chapter_8_network_passes_with_dropout_held_fixed():
+    np.random.seed(0)
+    network = book_module("ch08/deep_convnet.py").DeepConvNet()
+    x, t = mnist(2, flatten=False)
+    before = {k: v.copy() for k, v in network.params.items()}
+    report = check_gradients(network, x, t, fast=True)  # as the command line checks it
+    assert report.passed, str(report)
+    # biases of 0 under the blank background: every element of the first ones at a kink
+    crossed = {key for key, row in report.items() if row.by_element}
+    assert crossed and all(report[key].kinks > 0 for key in crossed) and report.kinks >= 16
+    assert all(k.startswith("b") for k in crossed)
+    assert all(np.array_equal(network.params[k], v) for k, v in before.items())
+
+
+# planted bugs, in the book's chapter-7 network on MNIST (downsampled to its 10x10), where
+# biases of 0 over the blank background put elements at kinks: none of them may hide there
+
+
+def first_of_window(backward):
+    def route(self, dout):
+        self.arg_max = np.zeros_like(self.arg_max)  # each window's first input, not its max
+        return backward(self, dout)
+
+    return route
+
+
+def no_bias_gradient(backward):
+    def run(self, dout):
+        dx = backward(self, dout)
+        self.db = np.zeros_like(self.db)
+        return dx
+
+    return run
+
+
+def transposed_square_dW(backward):
+    def run(self, dout):
+        dx = backward(self, dout)
+        if self.dW.shape[0] == self.dW.shape[1]:
+            self.dW = self.dW.T
+        return dx
+
+    return run
+
+
+def negated_dW(backward):
+    def run(self, dout):
+        dx = backward(self, dout)
+        self.dW = -self.dW
+        return dx
+
+    return run
+
+
+def inverted_relu_mask(backward):
+    def run(self, dout):
+        dout = dout.copy()
+        dout[~self.mask] = 0
+        return dout
+
+    return run
+
+
+MUTANTS = {  # name: (layer, mutation, the parameters that must fail)
+    "pooling routes to the window's first input": ("Pool1", first_of_window, {"W1", "b1"}),
+    "no bias gradient (db = 0)": ("Conv1", no_bias_gradient, {"b1"}),
+    "transposed dW (square W3)": ("Affine2", transposed_square_dW, {"W3"}),
+    "dW with the wrong sign": ("Affine1", negated_dW, {"W2", "W3"}),
+    "ReLU's mask inverted": ("Relu1", inverted_relu_mask, {"W1", "b1", "W2", "b2"}),
+}
+
+
+def mnist_10x10():
+    x, t = mnist(2, flatten=False)
+    return x[:, :, 4:24:2, 4:24:2], t  # the digits' middle, every other pixel
+
+
+@pytest.mark.book
+@pytest.mark.mnist
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_book_network_the_mutants_are_planted_in_passes_with_kinks(fast):
+    report = check_gradients(ch07_network(), *mnist_10x10(), fast=fast)
+    assert report.passed and report["b1"].kinks > 0, str(report)
+
+
+@pytest.mark.book
+@pytest.mark.mnist
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("name", MUTANTS)
+def test_a_planted_bug_fails_where_it_is_planted(name, fast, monkeypatch):
+    network = ch07_network()
+    layer, mutation, wrong = MUTANTS[name]
+    kind = type(network.layers[layer])
+    monkeypatch.setattr(kind, "backward", mutation(kind.backward))
+    report = check_gradients(network, *mnist_10x10(), fast=fast)
+    assert {key for key, row in report.items() if not row.passed} == wrong, str(report)

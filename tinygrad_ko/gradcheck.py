@@ -7,15 +7,15 @@ the book's gradient_check.py for a whole network, as one call.
 from __future__ import annotations
 
 import copy
+import functools
 import html
-import itertools
+import inspect
 import re
 from typing import NamedTuple
 
 import numpy as np
 
 from tinygrad_ko.autograd import backprop, enable_grad, grad, no_grad
-from tinygrad_ko.numerical import numerical_gradient
 from tinygrad_ko.ops import concatenate
 from tinygrad_ko.tensor import Tensor
 
@@ -339,19 +339,41 @@ def _projection_mismatch(analytical, numerical, atol, rtol, what):
     return _report(where, analytical, numerical, tolerance, worst, "atol + rtol·‖J‖")
 
 
+KINK = "not judged: at a kink"
+"""What the report says of an element whose central difference straddles a kink."""
+
+ZERO = "zero (rounding noise)"
+"""What the report says of a parameter whose gradient is 0 but for rounding."""
+
+
 class GradientDifference(NamedTuple):
     """How far backprop is from numerical differentiation for one parameter."""
 
     max_abs: float  # max |backprop - numerical|
-    max_rel: float  # max |backprop - numerical| / max(|backprop|, |numerical|)
+    max_rel: float  # max |backprop - numerical| / max(|backprop|, |numerical|), noise left out
     mean_abs: float  # mean |backprop - numerical|: the figure the book's gradient_check prints
     tolerance: float  # atol + rtol·(size of the gradient): how far each value may be off
     beyond: int  # compared values beyond the tolerance (NaN counts as beyond)
     compared: int  # values compared: elements, or directions in fast mode
+    kinks: int = 0  # elements not judged: at a kink (not in compared)
+    zero: bool = False  # every compared value of both is within rounding noise of 0
+    by_element: bool = False  # fast mode: a direction crossed a kink, so checked per element
 
     @property
     def passed(self):
         return self.beyond == 0
+
+    @property
+    def result(self):
+        """The verdict and its notes, e.g. "pass" or "pass, 3 not judged: at a kink"."""
+        notes = ["pass" if self.passed else "FAIL"]
+        if self.by_element:
+            notes.append("by element")
+        if self.zero:
+            notes.append(ZERO)
+        if self.kinks:
+            notes.append(f"{self.kinks} {KINK}")
+        return ", ".join(notes)
 
 
 RTOL = {"float64": 1e-5, "float32": 1e-3, "fast": 1e-3}
@@ -359,38 +381,80 @@ RTOL = {"float64": 1e-5, "float32": 1e-3, "fast": 1e-3}
 off by about 1e-4 of the largest gradient through rounding alone; fast mode, which moves every
 weight at once, differentiates a float64 loss at steps where rounding reaches about 1e-4 of ‖g‖."""
 
+STEP = 1e-4
+"""The book's h (4.3.1): every element's central difference (f(x+h) - f(x-h)) / 2h."""
+
+SMALLER_STEPS = (1e-5, 1e-6)
+"""Where an element's difference at STEP disagrees with backprop, it is taken again at these
+steps: a ReLU input or a max-pooling tie a step away is out of their reach, and rounding (about
+1e-16·|loss| / step) stays below atol. The one-sided differences that judge a kink are taken at
+them too."""
+
+NOISE = 64
+"""The rounding noise of a difference of the loss at step h is taken as NOISE·ε·|loss| / h (ε
+of float64): a few ε in each evaluation, and room for the layers that amplify it."""
+
 FAST_STEPS = (1e-8, 1e-9)
 """The steps (times a Gaussian direction) of fast mode's fourth-order differences. A direction
-agrees when the derivative at either step does: a wrong rule disagrees at every step, a ReLU
-kink (no derivative at 0) only at the steps that reach it, and rounding mostly at the smaller."""
+agrees when the derivative at either step does: a wrong rule disagrees at every step, a kink
+only at the steps that reach it, and rounding mostly at the smaller."""
 
 
 class GradientReport(dict):
     """{parameter name: GradientDifference}, printed as the table the book's gradient_check.py
-    would print, with a verdict per parameter; `passed` is True when every parameter passes."""
+    would print, with a verdict per parameter and what its notes mean; `passed` is True when
+    every parameter passes."""
 
-    def __init__(self, rows, compared, rule):
+    def __init__(self, rows, compared, rule, by_element=None):
         super().__init__(rows)
         self.compared, self.rule = compared, rule  # for the heading and the closing line
+        self.by_element = by_element  # fast mode: the rule of a parameter checked by element
 
     @property
     def passed(self):
         return all(d.passed for d in self.values())
 
+    @property
+    def kinks(self):
+        """How many elements were not judged, being at a kink."""
+        return sum(d.kinks for d in self.values())
+
     def rows(self):
         """The table: a heading row, then per parameter its figures and its verdict."""
         heading = ("parameter", "max |diff|", "max rel", "mean |diff|", "tolerance", "beyond")
-        body = [
-            (key, f"{d.max_abs:.3g}", f"{d.max_rel:.2g}", f"{d.mean_abs:.3g}",
-             f"{d.tolerance:.3g}", f"{d.beyond}/{d.compared}", "pass" if d.passed else "FAIL")
-            for key, d in self.items()
-        ]  # fmt: skip
+        body = [(key, *_figures(d), f"{d.tolerance:.3g}", f"{d.beyond}/{d.compared}", d.result)
+                for key, d in self.items()]  # fmt: skip
         return [(*heading, "result"), *body]
 
     def verdict(self):
         failed = [key for key, d in self.items() if not d.passed]
         verdict = "every parameter passes" if not failed else f"FAILED: {', '.join(failed)}"
         return f"{verdict} (each compared value within tolerance = {self.rule})"
+
+    def notes(self):
+        """Lines saying what the notes in the result column mean, for those that appear."""
+        lines = []
+        if self.kinks:
+            where = ", ".join(f"{key} {d.kinks}" for key, d in self.items() if d.kinks)
+            lines.append(
+                f"{self.kinks} {KINK} ({where}): the step crosses a kink there (a ReLU input "
+                "at 0, a max-pooling tie), where the loss has no derivative; the one-sided "
+                "differences disagree, and backprop equals one of them"
+            )
+        zero = [key for key, d in self.items() if d.zero]
+        if zero:
+            lines.append(
+                f"{ZERO}: {', '.join(zero)}: backprop and numerical both within the rounding "
+                "noise of 0, so the gradient is 0 (as a bias's before batch normalization) and "
+                "max rel would only compare noise"
+            )
+        by_element = [key for key, d in self.items() if d.by_element]
+        if by_element:
+            lines.append(
+                f"by element: {', '.join(by_element)}: a random direction crossed a kink, so "
+                f"each element was checked instead, within tolerance = {self.by_element}"
+            )
+        return lines
 
     def __str__(self):
         widths = [10, 11, 9, 12, 10, 13]  # the result column goes last, unpadded
@@ -399,7 +463,7 @@ class GradientReport(dict):
             cells = [f"{row[0]:{widths[0]}s}"]
             cells += [f"{cell:>{w}s}" for cell, w in zip(row[1:-1], widths[1:])]
             lines.append(" ".join(cells) + f"  {row[-1]}")
-        lines.append(self.verdict())
+        lines += [self.verdict(), *self.notes()]
         return "\n".join(lines)
 
     __repr__ = __str__  # a report at the prompt is the table
@@ -410,12 +474,19 @@ class GradientReport(dict):
     def _repr_html_(self):  # a notebook shows an HTML table, failures in red
         heading, *body = self.rows()
         rows = [_html_row(heading, "th")]
-        rows += [_html_row(row, "td", "" if row[-1] == "pass" else "color: red") for row in body]
+        rows += [_html_row(row, "td", "" if row[-1].startswith("pass") else "color: red")
+                 for row in body]  # fmt: skip
         caption = html.escape(f"backprop against central differences: {self.compared}")
-        return (
-            f"<table><caption>{caption}</caption>{''.join(rows)}</table>"
-            f"<p>{html.escape(self.verdict())}</p>"
-        )
+        lines = "".join(f"<p>{html.escape(line)}</p>" for line in (self.verdict(), *self.notes()))
+        return f"<table><caption>{caption}</caption>{''.join(rows)}</table>{lines}"
+
+
+def _figures(d):
+    """max |diff|, max rel and mean |diff| as the table shows them: "-" where nothing was
+    compared, and max rel "-" where it would compare rounding noise."""
+    if not d.compared:
+        return "-", "-", "-"
+    return f"{d.max_abs:.3g}", "-" if d.zero else f"{d.max_rel:.2g}", f"{d.mean_abs:.3g}"
 
 
 def _html_row(cells, tag, style=""):
@@ -427,74 +498,74 @@ def check_gradients(
     network, x, t=None, sample=None, seed=None, fast=False, rtol=None, atol=1e-8, train_flg=None
 ):
     """The book's gradient_check.py (5.7.3) in one call, for any object with `params`,
-    `gradient(x, t)` (backprop) and `numerical_gradient(x, t)`, like the book's TwoLayerNet;
-    and for any layer or model in book 2's style (`params` and `grads` lists, `forward` and
-    `backward` on arrays), yours included: check_gradients(layer, x) or (model, x, t).
+    `gradient(x, t)` (backprop) and `loss(x, t)` reading the params (moved in place by the
+    check), like the book's networks; and for any layer or model in book 2's style (`params`
+    and `grads` lists, `forward` and `backward` on arrays), yours included:
+    check_gradients(layer, x) or (model, x, t).
+
+    The loss is network.float64_loss(x, t) when the network has it (tinygrad_ko's: float64
+    copies of the weights), else network.loss(x, t), in training mode when it takes train_flg
+    (as the book's gradient runs it), with NumPy's random state put back before each evaluation
+    and at the end: the dropout masks gradient drew stay fixed. train_flg, when given, is passed
+    on to gradient and the loss: train_flg=False checks a network with Dropout in evaluation
+    mode.
 
     A parameter passes when every compared |backprop - numerical| is within
     atol + rtol·max |numerical| (rtol from RTOL unless given). Modes:
-    - every element (default), as the book;
-    - sample=k: k random elements of each parameter (the network's numerical_gradient must
-      accept sample and seed, as TwoLayerNet's does);
+    - every element (default), as the book, by central differences at STEP;
+    - sample=k: k random elements of each parameter (from seed + the parameter's place);
     - fast=True: PROJECTIONS directional derivatives g·v per parameter along random Gaussian v,
-      by fourth-order central differences of the loss at the FAST_STEPS (through
-      network.float64_loss(x, t) when the network has it, else network.loss with float64
-      params moved in place), each within atol + rtol·‖g‖: a fixed number of loss evaluations
-      whatever the size.
-    train_flg, when given, is passed on to the network's gradient and numerical gradient:
-    train_flg=False checks a network with Dropout in evaluation mode.
+      by fourth-order central differences of the loss at the FAST_STEPS, each within
+      atol + rtol·‖g‖: a fixed number of loss evaluations whatever the size.
+
+    Kinks. ReLU at 0 and max pooling at a tie have no derivative, and a step can straddle one
+    (the book's convnets have many: 1e-4 changes pooling winners, and a bias of 0 over MNIST's
+    blank background holds ReLU inputs at exactly 0). An element whose central difference
+    disagrees is taken again at the SMALLER_STEPS and passes when one agrees. If none does, it
+    is "not judged: at a kink" when its second-order one-sided differences disagree with each
+    other (curvature alone leaves them within O(h²)) and backprop equals one of them (ReLU's
+    derivative 0 at 0 and max pooling's first winner are one side's); otherwise it fails, as a
+    wrong backward rule, which equals neither side, does. Such elements are counted, and left
+    out of the figures. (Each is held to one side on its own, so a rule wrong only at an exact
+    tie, giving every tied input of a max the gradient, can pass.) In fast mode a kink anywhere
+    along a direction spoils it, so a parameter with a direction that disagrees and whose
+    one-sided differences along it jump is checked element by element instead; one that
+    disagrees without a jump fails.
+
+    An element where backprop and numerical are both within the rounding noise of 0 (see
+    NOISE) passes, and a parameter whose every value is reads "zero (rounding noise)" instead of
+    a max rel of 1 (a bias before batch normalization has gradient 0).
     Returns a GradientReport; print it for the table.
     """
     if fast and sample is not None:
         raise ValueError("check_gradients: choose fast=True or sample=k, not both")
+    if sample is not None and (
+        isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1
+    ):
+        raise ValueError(f"check_gradients: sample must be a whole number >= 1, got {sample!r}")
     if isinstance(getattr(network, "params", None), list):  # book 2's style
         network = ListsNetwork(network, (x,) if t is None else (x, t), seed)
     mode = {} if train_flg is None else {"train_flg": train_flg}  # e.g. Dropout: evaluation
-    backprop = network.gradient(x, t, **mode)
-    if fast:
-        backprop, numerical = _directional(network, x, t, backprop, seed, mode)
-        compared = f"{PROJECTIONS} random directions per parameter"
-    elif sample is None:
-        numerical = network.numerical_gradient(x, t, **mode)
-        compared = "every element"
-    else:
-        numerical = network.numerical_gradient(x, t, sample=sample, seed=seed, **mode)
-        compared = f"{sample} random elements per parameter"
-    rows, limits = {}, set()
-    for key in network.params:
-        a = np.asarray(backprop[key])
-        limit = RTOL.get("fast" if fast else a.dtype.name, 1e-2) if rtol is None else rtol
-        limits.add(limit)
-        a = a.astype(np.float64)
-        n = np.ma.getdata(numerical[key]).astype(np.float64)
-        if fast:  # per direction, the step whose derivative agrees better
-            size = np.sqrt(np.mean(n[0] ** 2))
-            n = np.where(np.abs(a - n[0]) <= np.abs(a - n[1]), n[0], n[1])
+    state = np.random.get_state()
+    try:
+        backprop = network.gradient(x, t, **mode)
+        params, evaluate = _loss(network, x, t, mode, state)
+        backprop = {key: _gradient(backprop, key, p) for key, p in params.items()}
+        loss = evaluate()
+        if fast:
+            rows = _fast_rows(params, evaluate, loss, backprop, seed, atol, rtol)
         else:
-            if a.shape != n.shape:
-                raise ValueError(
-                    f"check_gradients: gradient({key}) has shape {a.shape}, but "
-                    f"numerical_gradient({key}) has shape {n.shape}"
-                )
-            if sample is not None:  # only the differentiated elements (the rest are masked)
-                taken = ~np.ma.getmaskarray(numerical[key])
-                a, n = a[taken], n[taken]
-            size = np.abs(n).max(initial=0)
-        diff = np.abs(a - n)
-        scale = np.maximum(np.abs(a), np.abs(n))
-        rel = np.divide(diff, scale, out=np.zeros_like(diff), where=scale > 0)
-        tolerance = float(atol + limit * size)
-        rows[key] = GradientDifference(
-            float(diff.max(initial=0)),
-            float(rel.max(initial=0)),
-            float(diff.mean()),
-            tolerance,
-            int(np.sum(~(diff <= tolerance))),  # NaN is never within
-            diff.size,
-        )
-    size_name = "‖g‖" if fast else "max |numerical|"
-    rtols = "/".join(f"{r:g}" for r in sorted(limits))
-    return GradientReport(rows, compared, f"{atol:g} + rtol·{size_name}, rtol {rtols}")
+            rows = _every_element(params, evaluate, loss, backprop, sample, seed, atol, rtol)
+    finally:
+        np.random.set_state(state)
+    rtols = "/".join(f"{r:g}" for r in sorted({_rtol(rtol, a) for a in backprop.values()}))
+    by_element = f"{atol:g} + rtol·max |numerical|, rtol {rtols}"
+    if fast:
+        compared = f"{PROJECTIONS} random directions per parameter"
+        rule = f"{atol:g} + rtol·‖g‖, rtol {RTOL['fast'] if rtol is None else rtol:g}"
+        return GradientReport(rows, compared, rule, by_element)
+    compared = "every element" if sample is None else f"{sample} random elements per parameter"
+    return GradientReport(rows, compared, by_element)
 
 
 INPUT_NAMES = ("x", "t")  # check_gradients(layer, x, t): how the report names the inputs
@@ -585,49 +656,192 @@ class ListsNetwork:
         grads.update((name, np.array(g)) for name, g in inputs.items() if name in self.params)
         return grads
 
-    def numerical_gradient(self, x=None, t=None, sample=None, seed=None, **_):
-        return {
-            key: numerical_gradient(lambda _: self.loss(), p, sample=sample,
-                                    seed=None if seed is None else seed + i)
-            for i, (key, p) in enumerate(self.params.items())
-        }  # fmt: skip
 
-
-def _directional(network, x, t, backprop, seed, mode):
-    """For each parameter p with backprop gradient g: g·v_b, and dL(p + s·v_b)/ds at 0 at each
-    of the FAST_STEPS (an array of shape (steps, PROJECTIONS)), for PROJECTIONS random Gaussian
-    directions v_b, by fourth-order central differences with every element of p moved at once
-    and restored exactly afterwards."""
+def _loss(network, x, t, mode, state):
+    """(the parameters, which the checks move in place, and the loss at them as a float), as
+    check_gradients describes."""
     if hasattr(network, "float64_loss"):
         params, loss = network.float64_loss(x, t, **mode)
-    else:
-        params, loss = network.params, lambda: network.loss(x, t)
-        odd = [f"{k} ({p.dtype})" for k, p in params.items() if p.dtype != np.float64]
-        if odd:
-            raise ValueError(
-                f"check_gradients(fast=True): parameters {', '.join(odd)} are not float64; fast "
-                "mode moves them by about 1e-8, below float32's resolution. Use float64 "
-                "parameters, or give the network a float64_loss(x, t) like TwoLayerNet's"
-            )
+        return params, lambda: float(loss())
+    options = {}
+    if "train_flg" in _parameter_names(network.loss):  # the book's MultiLayerNetExtend
+        options["train_flg"] = mode.get("train_flg", True)
+
+    def evaluate():
+        np.random.set_state(state)  # the same dropout masks as gradient's
+        return float(network.loss(x, t, **options))
+
+    return network.params, evaluate
+
+
+def _parameter_names(function):
+    try:
+        return inspect.signature(function).parameters
+    except (TypeError, ValueError):  # no signature to read: pass no options
+        return {}
+
+
+def _gradient(backprop, key, p):
+    """backprop[key] as an array of the parameter's shape, or a ValueError."""
+    a = np.asarray(backprop[key])
+    if a.shape != p.shape:
+        raise ValueError(
+            f"check_gradients: gradient({key}) has shape {a.shape}, but the parameter {key} has "
+            f"shape {p.shape}"
+        )
+    return a
+
+
+def _rtol(rtol, a):
+    return RTOL.get(a.dtype.name, 1e-2) if rtol is None else rtol
+
+
+def _every_element(params, evaluate, loss, backprop, sample, seed, atol, rtol):
+    """{key: GradientDifference} element by element, or for `sample` random elements of each."""
+    rows = {}
+    for i, (key, p) in enumerate(params.items()):
+        if sample is None:
+            indices = list(np.ndindex(p.shape))
+        else:
+            rng = np.random.default_rng(None if seed is None else seed + i)
+            chosen = np.sort(rng.permutation(p.size)[:sample])
+            indices = list(zip(*np.unravel_index(chosen, p.shape)))
+        limit = _rtol(rtol, backprop[key])
+        rows[key] = _by_element(p, evaluate, loss, backprop[key], indices, atol, limit)
+    return rows
+
+
+def _by_element(p, evaluate, loss, a, indices, atol, rtol):
+    """The GradientDifference of backprop `a` at the indices against central differences of the
+    loss with p moved one element at a time, kinks judged as check_gradients describes."""
+    a = np.array([a[index] for index in indices], dtype=np.float64)
+    f = np.array([_losses(evaluate, p, index, (STEP, -STEP)) for index in indices]).reshape(-1, 2)
+    n = (f[:, 0] - f[:, 1]) / (2 * STEP)
+    bend = np.abs(f[:, 0] - 2 * loss + f[:, 1]) / STEP  # how far the one-sided differences part
+    tolerance = atol + rtol * np.abs(n).max(initial=0)
+    noise = _noise(loss, STEP)
+    zero = (np.abs(a) <= noise) & (np.abs(n) <= noise)
+    kink = np.zeros(n.shape, dtype=bool)
+    if p.dtype == np.float64:  # a smaller step would move another dtype by its rounding
+        for j in np.flatnonzero(~(np.abs(a - n) <= tolerance) & ~zero):
+            n[j], kink[j] = _again(p, evaluate, loss, indices[j], a[j], n[j], bend[j], tolerance)
+    return _row(a[~kink], n[~kink], tolerance, zero[~kink], int(kink.sum()))
+
+
+def _again(p, evaluate, loss, index, a, n, bend, tolerance):
+    """(numerical, at a kink) for an element whose difference n at STEP disagrees with backprop
+    a: the difference at the first of the SMALLER_STEPS that agrees; else n, at a kink when at
+    one of them the one-sided differences jump apart and a equals one of them. A loss straight
+    on both sides of STEP (bend within tolerance), whose difference a smaller step does not
+    change, has no kink to blame: that is a wrong rule, failed without more evaluations."""
+    at = functools.cache(lambda offset: _losses(evaluate, p, index, (offset,))[0])
+    for h in SMALLER_STEPS:
+        central = (at(h) - at(-h)) / (2 * h)
+        if abs(a - central) <= tolerance:
+            return central, False
+        if bend <= tolerance and abs(central - n) <= tolerance:
+            return n, False
+    for h in SMALLER_STEPS:
+        right = (4 * at(h) - at(2 * h) - 3 * loss) / (2 * h)  # second order, one side only
+        left = (3 * loss - 4 * at(-h) + at(-2 * h)) / (2 * h)
+        jump = abs(right - left) > max(tolerance, _noise(loss, h))
+        if jump and min(abs(a - right), abs(a - left)) <= tolerance:
+            return n, True
+    return n, False
+
+
+def _losses(evaluate, p, index, offsets):
+    """The loss with p[index] moved by each offset in turn; p[index] put back bit for bit."""
+    original = p[index]
+    values = []
+    try:
+        for offset in offsets:
+            p[index] = original + offset
+            values.append(evaluate())
+    finally:
+        p[index] = original
+    return values
+
+
+def _noise(loss, h):
+    """The rounding noise of a difference of the loss at step h (see NOISE)."""
+    return NOISE * np.finfo(np.float64).eps * abs(loss) / h
+
+
+def _row(a, n, tolerance, zero, kinks=0, by_element=False):
+    """The GradientDifference of compared values a (backprop) and n (numerical)."""
+    diff = np.abs(a - n)
+    scale = np.maximum(np.abs(a), np.abs(n))
+    rel = np.divide(diff, scale, out=np.zeros_like(diff), where=(scale > 0) & ~zero)
+    return GradientDifference(
+        float(diff.max(initial=0)),
+        float(rel.max(initial=0)),
+        float(diff.mean()) if diff.size else 0.0,
+        float(tolerance),
+        int(np.sum(~(diff <= tolerance) & ~zero)),  # NaN is never within
+        diff.size,
+        kinks,
+        bool(diff.size and zero.all()),
+        by_element,
+    )
+
+
+def _fast_rows(params, evaluate, loss, backprop, seed, atol, rtol):
+    """{key: GradientDifference} along random directions, or element by element where a
+    direction that disagrees crossed a kink."""
+    odd = [f"{k} ({p.dtype})" for k, p in params.items() if p.dtype != np.float64]
+    if odd:
+        raise ValueError(
+            f"check_gradients(fast=True): parameters {', '.join(odd)} are not float64; fast "
+            "mode moves them by about 1e-8, below float32's resolution. Use float64 "
+            "parameters, or give the network a float64_loss(x, t) like TwoLayerNet's"
+        )
     rng = np.random.default_rng(DEFAULT_SEED if seed is None else seed)
-    evaluate = _scalar(loss)
-    analytical, numerical = {}, {}
+    limit = RTOL["fast"] if rtol is None else rtol
+    noise = [_noise(loss, h) for h in FAST_STEPS]
+    rows = {}
     for key, p in params.items():
         vs = rng.standard_normal((PROJECTIONS, *p.shape))
-        g = np.asarray(backprop[key], dtype=np.float64)
-        analytical[key] = vs.reshape(PROJECTIONS, -1) @ g.reshape(-1)
-        original = p.copy()
-        columns = np.empty((len(FAST_STEPS), PROJECTIONS))
-        for (i, eps), (b, v) in itertools.product(enumerate(FAST_STEPS), enumerate(vs)):
+        a = vs.reshape(PROJECTIONS, -1) @ backprop[key].astype(np.float64).reshape(-1)
+        n, jump = _along(p, evaluate, loss, vs, FAST_STEPS[0])
+        tolerance = atol + limit * np.sqrt(np.mean(n**2))  # ‖g‖, as E[(g·v)²] = ‖g‖²
+        zero = (np.abs(a) <= noise[0]) & (np.abs(n) <= noise[0])
+        crossed = False
+        wrong = np.flatnonzero(~(np.abs(a - n) <= tolerance) & ~zero)
+        if wrong.size:  # those directions again at the smaller step
+            smaller, jump_smaller = _along(p, evaluate, loss, vs[wrong], FAST_STEPS[1])
+            better = np.abs(a[wrong] - smaller) < np.abs(a[wrong] - n[wrong])
+            n[wrong] = np.where(better, smaller, n[wrong])
+            still = ~(np.abs(a[wrong] - n[wrong]) <= tolerance)
+            jumps = (jump[wrong] > max(tolerance, noise[0])) | (
+                jump_smaller > max(tolerance, noise[1])
+            )
+            crossed = np.any(jumps & still)
+        if crossed:
+            indices = list(np.ndindex(p.shape))
+            limit_element = _rtol(rtol, backprop[key])
+            row = _by_element(p, evaluate, loss, backprop[key], indices, atol, limit_element)
+            rows[key] = row._replace(by_element=True)
+        else:
+            rows[key] = _row(a, n, tolerance, zero)
+    return rows
 
-            def move(s, p=p, original=original, step=eps * v):
-                p[...] = original + s * step if s else original  # s = 0: bit for bit
 
-            columns[i, b] = _difference(evaluate, (), move, CENTRAL_4TH_ORDER)[0] / eps
-        numerical[key] = columns
-    return analytical, numerical
-
-
-def _scalar(loss):
-    """loss() as the fn(*xs) -> tensor that _difference evaluates."""
-    return lambda: Tensor(np.asarray(loss(), dtype=np.float64))
+def _along(p, evaluate, loss, vs, h):
+    """For each direction v: dL(p + s·v)/ds at 0 by fourth-order central differences at step h,
+    and how far apart the second-order one-sided derivatives from s > 0 and from s < 0 are (a
+    jump: a kink within 2h); p moved in place, and put back bit for bit."""
+    original = p.copy()
+    values = np.empty((4, len(vs)))  # the loss at s = h, -h, 2h, -2h
+    try:
+        for b, v in enumerate(vs):
+            for j, s in enumerate((h, -h, 2 * h, -2 * h)):
+                p[...] = original + s * v
+                values[j, b] = evaluate()
+    finally:
+        p[...] = original
+    plus, minus, plus2, minus2 = values
+    numerical = (8 * (plus - minus) - (plus2 - minus2)) / (12 * h)
+    right = (4 * plus - plus2 - 3 * loss) / (2 * h)
+    left = (3 * loss - 4 * minus + minus2) / (2 * h)
+    return numerical, np.abs(right - left)
