@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.models import TwoLayerNet
+from tinygrad_ko.networks.models import TwoLayerNet
 
 __all__ = ["Point", "machine", "markdown", "median_seconds", "plot_costs", "slopes", "sweep"]
 
@@ -134,7 +134,7 @@ def as_json(points):
 def plot_costs(points, path=None):
     """Both costs against the parameter count, log-log, one line per batch size: a matplotlib
     Figure, saved at path when given."""
-    from tinygrad_ko.plot import new_figure, save_figure
+    from tinygrad_ko.display.plot import new_figure, save_figure
 
     figure, kind = new_figure(path, "plot_costs:", figsize=(7, 5), dpi=100)
     ax = figure.subplots()

@@ -8,9 +8,10 @@ import argparse
 import sys
 
 from tinygrad_ko import commands
-from tinygrad_ko.gradcheck import PROJECTIONS
-from tinygrad_ko.models import ACTIVATIONS
-from tinygrad_ko.train import OPTIMIZERS
+from tinygrad_ko.checking.gradcheck import PROJECTIONS
+from tinygrad_ko.networks.models import ACTIVATIONS
+from tinygrad_ko.training.divergence import TrainingDiverged
+from tinygrad_ko.training.train import OPTIMIZERS
 
 __all__ = ["main"]
 
@@ -25,8 +26,8 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.command(args)
-    except (OSError, ValueError, ImportError) as error:  # missing data, bad files, no matplotlib
-        print(f"tinygrad-ko {args.name}: {error}", file=sys.stderr)
+    except (OSError, ValueError, ImportError, TrainingDiverged) as error:  # missing data, bad
+        print(f"tinygrad-ko {args.name}: {error}", file=sys.stderr)  # files, no matplotlib, NaN
         return 1
 
 

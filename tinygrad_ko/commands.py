@@ -14,16 +14,16 @@ from typing import NamedTuple
 import numpy as np
 
 from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
-from tinygrad_ko.convnets import DeepConvNet, SimpleConvNet
-from tinygrad_ko.datasets import load_mnist, mnist_dir
-from tinygrad_ko.files import atomic_write
-from tinygrad_ko.gradcheck import check_gradients
-from tinygrad_ko.models import MultiLayerNet, TwoLayerNet
-from tinygrad_ko.normalization import Dropout
-from tinygrad_ko.plot import figure_format, plot_history
-from tinygrad_ko.tensor import Tensor
-from tinygrad_ko.train import DEFAULT_LR, fit
-from tinygrad_ko.viz import CannotDraw, draw_graph
+from tinygrad_ko.checking.gradcheck import check_gradients
+from tinygrad_ko.data.datasets import load_mnist, mnist_dir
+from tinygrad_ko.data.files import atomic_write
+from tinygrad_ko.display.plot import figure_format, plot_history
+from tinygrad_ko.display.viz import CannotDraw, draw_graph
+from tinygrad_ko.engine.tensor import Tensor
+from tinygrad_ko.layers.normalization import Dropout
+from tinygrad_ko.networks.convnets import DeepConvNet, SimpleConvNet
+from tinygrad_ko.networks.models import MultiLayerNet, TwoLayerNet
+from tinygrad_ko.training.train import DEFAULT_LR, fit
 
 __all__ = ["bench", "gradient_check", "graph", "train"]
 
@@ -156,13 +156,6 @@ def train(args):
         test_acc, sampled = net.accuracy(*test), f" on the first {schedule.evaluate_sample:,}"
         history.eval_seconds += time.perf_counter() - began
     train_seconds = time.perf_counter() - start
-    diverged = next((i for i, loss in enumerate(history.loss, 1) if not math.isfinite(loss)), None)
-    if diverged:
-        print(
-            f"the loss became {history.loss[diverged - 1]} at iteration {diverged}: the learning "
-            f"rate {args.lr} is too large for this network",
-            file=sys.stderr,
-        )
     print(
         f"final test accuracy {test_acc:.2%} (train {history.train_acc[-1]:.2%}{sampled}); "
         f"loading {load_seconds:.2f} s, training {train_seconds:.2f} s "

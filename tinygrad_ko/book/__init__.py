@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import conv, datasets, layers, models, optim, train
-from tinygrad_ko.conv import Convolution, Pooling, conv_output_size
-from tinygrad_ko.datasets import shuffle_dataset
-from tinygrad_ko.functions import (
+from tinygrad_ko import layers
+from tinygrad_ko.checking.numerical import numerical_gradient, numerical_gradient_2d
+from tinygrad_ko.data import datasets
+from tinygrad_ko.data.datasets import shuffle_dataset
+from tinygrad_ko.display.plot import smooth_curve
+from tinygrad_ko.engine.functions import (
     CROSS_ENTROPY_DELTA,
     cross_entropy_error,
     identity_function,
@@ -36,10 +38,11 @@ from tinygrad_ko.functions import (
     softmax_loss,
     step_function,
 )
-from tinygrad_ko.layers import Affine, Relu, Sigmoid
-from tinygrad_ko.normalization import BatchNormalization, Dropout
-from tinygrad_ko.numerical import numerical_gradient, numerical_gradient_2d
-from tinygrad_ko.plot import smooth_curve
+from tinygrad_ko.layers import Affine, Relu, Sigmoid, conv
+from tinygrad_ko.layers.conv import Convolution, Pooling, conv_output_size
+from tinygrad_ko.layers.normalization import BatchNormalization, Dropout
+from tinygrad_ko.networks import models
+from tinygrad_ko.training import optim, train
 
 __all__ = [
     "SGD",

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import models
-from tinygrad_ko.functions import CROSS_ENTROPY_DELTA, softmax
-from tinygrad_ko.numerical import numerical_gradient_2d as numerical_gradient
+from tinygrad_ko.checking.numerical import numerical_gradient_2d as numerical_gradient
+from tinygrad_ko.engine.functions import CROSS_ENTROPY_DELTA, softmax
+from tinygrad_ko.networks import models
 
 __all__ = ["TwoLayerNet", "numerical_gradient"]
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import models
-from tinygrad_ko.functions import CROSS_ENTROPY_DELTA
-from tinygrad_ko.ops import Add as AddLayer
-from tinygrad_ko.ops import Mul as MulLayer
+from tinygrad_ko.engine.functions import CROSS_ENTROPY_DELTA
+from tinygrad_ko.engine.ops import Add as AddLayer
+from tinygrad_ko.engine.ops import Mul as MulLayer
+from tinygrad_ko.networks import models
 
 __all__ = ["AddLayer", "MulLayer", "TwoLayerNet"]
 

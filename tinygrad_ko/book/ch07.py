@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import convnets
-from tinygrad_ko.functions import CROSS_ENTROPY_DELTA
+from tinygrad_ko.engine.functions import CROSS_ENTROPY_DELTA
+from tinygrad_ko.networks import convnets
 
 __all__ = ["SimpleConvNet"]
 

@@ -6,7 +6,7 @@ import pickle
 
 import numpy as np
 
-from tinygrad_ko.files import atomic_write, load_pickled_weights
+from tinygrad_ko.data.files import atomic_write, load_pickled_weights
 
 __all__ = ["BaseModel"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import attention
 from tinygrad_ko.book2.ch07 import Encoder, Seq2seq, _weights
 from tinygrad_ko.book2.layers import ListParams, collect
 from tinygrad_ko.book2.time_layers import TimeAffine, TimeEmbedding, TimeLSTM, TimeSoftmaxWithLoss
+from tinygrad_ko.layers import attention
 
 __all__ = [
     "Attention",

@@ -10,8 +10,8 @@ import os
 import urllib.request
 from pathlib import Path
 
-from tinygrad_ko.files import atomic_write
-from tinygrad_ko.progress import progress_bar
+from tinygrad_ko.data.files import atomic_write
+from tinygrad_ko.training.progress import progress_bar
 
 __all__ = ["Refused", "data_folder", "fetch", "fetch_all", "source"]
 
@@ -22,7 +22,7 @@ def data_folder(kind, names):
     """The folder for the data files `names` of one kind ('ptb', 'sequence'): with
     $TINYGRAD_KO_DATA, that folder if it holds all of them, else its `kind`/ if there is one,
     else that folder if it holds some, else its `kind`/ (where downloads go); without it, the
-    per-user cache (~/.cache/tinygrad_ko/`kind`), as tinygrad_ko.datasets.mnist_dir does."""
+    per-user cache (~/.cache/tinygrad_ko/`kind`), as tinygrad_ko.data.datasets.mnist_dir does."""
     data = os.environ.get("TINYGRAD_KO_DATA")
     if not data:
         cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

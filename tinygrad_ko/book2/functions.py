@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.functions import relu, sigmoid, softmax
+from tinygrad_ko.engine.functions import relu, sigmoid, softmax
 
 __all__ = ["cross_entropy_error", "relu", "sigmoid", "softmax"]
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import embedding, layers, normalization, ops
+from tinygrad_ko import layers
+from tinygrad_ko.engine import ops
+from tinygrad_ko.layers import embedding, normalization
 
 __all__ = [
     "Affine",

@@ -7,7 +7,7 @@ update(params, grads)는 params[i]를 grads[i]로 제자리에서 갱신합니�
 
 from __future__ import annotations
 
-from tinygrad_ko import optim
+from tinygrad_ko.training import optim
 
 __all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "RMSprop"]
 

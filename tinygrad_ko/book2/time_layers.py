@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko import recurrent
 from tinygrad_ko.book2.layers import Affine, ListParams, SigmoidWithLoss, SoftmaxWithLoss
+from tinygrad_ko.layers import recurrent
 
 __all__ = [
     "GRU",
@@ -106,7 +106,7 @@ class TimeGRU(ListParams, recurrent.TimeGRU):
 class LSTM:
     """LSTM 계층(6.3): 한 시각만 계산합니다. forward(x, h_prev, c_prev)는 (h_next, c_next)를
     돌려주고 backward(dh_next, dc_next)는 (dx, dh_prev, dc_prev)를 돌려줍니다. 출력이 둘이라
-    계산 그래프의 노드 하나로는 쓰지 않습니다. 텐서로 계산하려면 tinygrad_ko.rnn.lstm_cell을,
+    계산 그래프의 노드 하나로는 쓰지 않습니다. 텐서로 계산하려면 tinygrad_ko.networks의 lstm_cell을,
     여러 시각은 TimeLSTM을 쓰세요."""
 
     def __init__(self, Wx, Wh, b):

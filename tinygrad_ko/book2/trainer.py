@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 
-from tinygrad_ko.autograd import warnings_at_user_line
 from tinygrad_ko.book2.util import clip_grads
-from tinygrad_ko.divergence import check_loss
+from tinygrad_ko.engine.autograd import warnings_at_user_line
+from tinygrad_ko.training.divergence import check_loss
 
 __all__ = ["RnnlmTrainer", "Trainer", "remove_duplicate"]
 

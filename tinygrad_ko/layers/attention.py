@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function, backward_through
-from tinygrad_ko.ops import Softmax, concatenate
+from tinygrad_ko.engine.autograd import Function, backward_through
+from tinygrad_ko.engine.ops import Softmax, concatenate
 
 __all__ = ["Attention", "AttentionWeight", "TimeAttention", "WeightSum"]
 

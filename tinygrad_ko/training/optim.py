@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = ["SGD", "AdaGrad", "Adam", "Momentum", "Nesterov", "Optimizer", "RMSprop", "SparseAdam"]
 

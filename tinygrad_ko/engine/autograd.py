@@ -34,7 +34,7 @@ __all__ = [
 
 _grad_enabled = True
 _anomaly_mode = False
-_PACKAGE = str(Path(__file__).resolve().parent)
+_PACKAGE = str(Path(__file__).resolve().parents[1])  # tinygrad_ko/, all of its subpackages
 _OURS = (_PACKAGE, str(Path(np.__file__).resolve().parent))  # frames a warning skips
 
 
@@ -629,4 +629,4 @@ def _once_differentiable(node, dout):
     return grads
 
 
-from tinygrad_ko.tensor import Tensor  # noqa: E402  (Tensor's methods call back into this module)
+from tinygrad_ko.engine.tensor import Tensor  # noqa: E402  (Tensor's methods call back into this module)

@@ -1,6 +1,6 @@
 """The book's fully connected networks: TwoLayerNet (4.5.1 with sigmoid, 5.7.2 with ReLU) and
 MultiLayerNet (chapter 6: He or Xavier initial weights, weight decay, Dropout and
-BatchNormalization), with the interface of tinygrad_ko.network.Network."""
+BatchNormalization), with the interface of tinygrad_ko.networks.network.Network."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numbers
 import numpy as np
 
 from tinygrad_ko.layers import Affine, ReLU, Sigmoid
-from tinygrad_ko.network import Network
-from tinygrad_ko.normalization import BatchNormalization, Dropout
+from tinygrad_ko.layers.normalization import BatchNormalization, Dropout
+from tinygrad_ko.networks.network import Network
 
 __all__ = ["ACTIVATIONS", "MultiLayerNet", "MultiLayerNetExtend", "TwoLayerNet"]
 

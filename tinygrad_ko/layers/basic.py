@@ -12,10 +12,10 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function
-from tinygrad_ko.functions import as_batch, pick, sigmoid
-from tinygrad_ko.ops import constant, reshaped, unbroadcast
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import Function
+from tinygrad_ko.engine.functions import as_batch, pick, sigmoid
+from tinygrad_ko.engine.ops import constant, reshaped, unbroadcast
+from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = ["Affine", "MatMul", "ReLU", "Relu", "Sigmoid", "SigmoidWithLoss", "SoftmaxWithLoss"]
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinygrad_ko.engine.ops import concatenate
+from tinygrad_ko.engine.tensor import Tensor
 from tinygrad_ko.layers import SoftmaxWithLoss
-from tinygrad_ko.ops import concatenate
-from tinygrad_ko.tensor import Tensor
 
 __all__ = ["AttentionSeq2seq", "LSTMLanguageModel", "lstm_cell"]
 

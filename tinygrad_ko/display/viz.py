@@ -1,6 +1,6 @@
 """Draw the computational graph (5.1) behind a tensor.
 
-    from tinygrad_ko.viz import draw_graph, to_dot
+    from tinygrad_ko.display.viz import draw_graph, to_dot
     draw_graph(loss)      # a notebook cell ending in this shows the graph (SVG)
     print(to_dot(loss))   # the DOT text, for any Graphviz viewer: dot -Tsvg graph.dot -o graph.svg
 
@@ -26,9 +26,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygrad_ko.autograd import graph_order
-from tinygrad_ko.files import atomic_write
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.data.files import atomic_write
+from tinygrad_ko.engine.autograd import graph_order
+from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = ["GRAPHVIZ_INSTALL", "CannotDraw", "Graph", "draw_graph", "render", "to_dot"]
 

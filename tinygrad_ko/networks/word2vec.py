@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.embedding import UnigramSampler
+from tinygrad_ko.engine.tensor import Tensor
 from tinygrad_ko.layers import SigmoidWithLoss
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.layers.embedding import UnigramSampler
 
 __all__ = ["CBOW"]
 

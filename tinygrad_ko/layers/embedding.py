@@ -14,10 +14,10 @@ import collections
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function
-from tinygrad_ko.layers import SigmoidWithLoss
-from tinygrad_ko.ops import ScatterAdd, add_at, reshaped
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import Function
+from tinygrad_ko.engine.ops import ScatterAdd, add_at, reshaped
+from tinygrad_ko.engine.tensor import Tensor
+from tinygrad_ko.layers.basic import SigmoidWithLoss
 
 __all__ = ["Embedding", "EmbeddingDot", "NegativeSamplingLoss", "UnigramSampler"]
 

@@ -1,15 +1,15 @@
 """Numerical differentiation and gradient descent (book 4.3-4.4).
 
 Slow but simple, and independent of backprop: that is what makes it the reference that
-backprop is checked against (5.7.3, tinygrad_ko.gradcheck).
+backprop is checked against (5.7.3, tinygrad_ko.checking.gradcheck).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.autograd import no_grad
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import no_grad
+from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = ["gradient_descent", "numerical_diff", "numerical_gradient", "numerical_gradient_2d"]
 

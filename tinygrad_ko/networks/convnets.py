@@ -1,6 +1,6 @@
 """The book's convolutional networks: SimpleConvNet (7.5) and DeepConvNet (8.1), with the
-interface of tinygrad_ko.network.Network, and the book's save_params/load_params (pickles
-written as the book writes them, read with tinygrad_ko.files.load_pickled_weights)."""
+interface of tinygrad_ko.networks.network.Network, and the book's save_params/load_params (pickles
+written as the book writes them, read with tinygrad_ko.data.files.load_pickled_weights)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tinygrad_ko.conv import Convolution, Pooling
 from tinygrad_ko.layers import Affine, ReLU
-from tinygrad_ko.network import Network
-from tinygrad_ko.normalization import Dropout
+from tinygrad_ko.layers.conv import Convolution, Pooling
+from tinygrad_ko.layers.normalization import Dropout
+from tinygrad_ko.networks.network import Network
 
 __all__ = ["DeepConvNet", "SimpleConvNet"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_ko.autograd import Function, backward_through
+from tinygrad_ko.engine.autograd import Function, backward_through
 
 __all__ = ["Col2im", "Convolution", "Im2col", "Pooling", "col2im", "conv_output_size", "im2col"]
 

@@ -8,16 +8,16 @@ the other book layers.
 Each op also has backward_graph, its rule again in Tensor ops, for gradients of gradients
 (create_graph). Ops that route gradients come in pairs, each the other's gradient, so any
 order works: broadcast_to and sum_to, indexing and scatter-add (im2col and col2im in
-tinygrad_ko.conv).
+tinygrad_ko.layers.conv).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function
-from tinygrad_ko.functions import log_softmax, softmax
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import Function
+from tinygrad_ko.engine.functions import log_softmax, softmax
+from tinygrad_ko.engine.tensor import Tensor
 
 
 def unbroadcast(grad, shape):

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.files import atomic_write
-from tinygrad_ko.progress import progress_bar
+from tinygrad_ko.data.files import atomic_write
+from tinygrad_ko.training.progress import progress_bar
 
 __all__ = ["BadFile", "load_mnist", "mnist_dir", "shuffle_dataset"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.files import atomic_write
+from tinygrad_ko.data.files import atomic_write
 
 __all__ = [
     "figure_format",
@@ -63,7 +63,7 @@ def _picture(figure_class):
     return Picture
 
 
-def __getattr__(name):  # tinygrad_ko.plot.Picture, made when first asked for (matplotlib)
+def __getattr__(name):  # tinygrad_ko.display.plot.Picture, made when first asked for (matplotlib)
     if name == "Picture":
         return require_matplotlib()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from tinygrad_ko.autograd import detect_anomaly, enable_grad
+from tinygrad_ko.engine.autograd import detect_anomaly, enable_grad
 
 __all__ = ["TrainingDiverged", "check_loss"]
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_ko.autograd import no_grad, warnings_at_user_line
-from tinygrad_ko.files import atomic_write, load_pickled_weights, read_arrays
+from tinygrad_ko.checking.numerical import numerical_gradient
+from tinygrad_ko.data.files import atomic_write, load_pickled_weights, read_arrays
+from tinygrad_ko.engine.autograd import no_grad, warnings_at_user_line
+from tinygrad_ko.engine.tensor import Tensor
 from tinygrad_ko.layers import SoftmaxWithLoss
-from tinygrad_ko.normalization import BatchNormalization, Dropout
-from tinygrad_ko.numerical import numerical_gradient
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.layers.normalization import BatchNormalization, Dropout
 
 __all__ = ["EVAL_CHUNK", "Network", "Params"]
 

@@ -11,10 +11,10 @@ from types import MappingProxyType
 
 import numpy as np
 
-from tinygrad_ko.autograd import warnings_at_user_line
-from tinygrad_ko.divergence import check_loss
-from tinygrad_ko.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
-from tinygrad_ko.progress import progress_bar, watched, write
+from tinygrad_ko.engine.autograd import warnings_at_user_line
+from tinygrad_ko.training.divergence import check_loss
+from tinygrad_ko.training.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
+from tinygrad_ko.training.progress import progress_bar, watched, write
 
 __all__ = ["DEFAULT_LR", "OPTIMIZERS", "History", "Trainer", "fit"]
 

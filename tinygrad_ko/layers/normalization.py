@@ -13,8 +13,8 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function, backward_through
-from tinygrad_ko.ops import constant
+from tinygrad_ko.engine.autograd import Function, backward_through
+from tinygrad_ko.engine.ops import constant
 
 __all__ = ["BatchNormalization", "Dropout"]
 

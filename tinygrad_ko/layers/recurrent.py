@@ -18,11 +18,11 @@ import numbers
 
 import numpy as np
 
-from tinygrad_ko.autograd import Function, backward_through
-from tinygrad_ko.embedding import Embedding
-from tinygrad_ko.functions import sigmoid, softmax
-from tinygrad_ko.ops import add_at, concatenate, constant
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import Function, backward_through
+from tinygrad_ko.engine.functions import sigmoid, softmax
+from tinygrad_ko.engine.ops import add_at, concatenate, constant
+from tinygrad_ko.engine.tensor import Tensor
+from tinygrad_ko.layers.embedding import Embedding
 
 __all__ = [
     "GRU",
@@ -112,7 +112,7 @@ class Stateful:
             raise TypeError(
                 f"{type(self).__name__}: the state {name} must be an array (its values); a "
                 "Tensor's graph would not be followed through a Time layer. For a state in the "
-                "graph, write the steps with tinygrad_ko.rnn.lstm_cell"
+                "graph, write the steps with tinygrad_ko.networks.rnn.lstm_cell"
             )
         self._memory()[name] = value
 

@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygrad_ko.autograd import backprop, enable_grad, grad, no_grad
-from tinygrad_ko.ops import concatenate
-from tinygrad_ko.tensor import Tensor
+from tinygrad_ko.engine.autograd import backprop, enable_grad, grad, no_grad
+from tinygrad_ko.engine.ops import concatenate
+from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = [
     "GradcheckError",

@@ -1,5 +1,5 @@
 """Tensor: a NumPy array that remembers the Function that made it (book chapter 5), so that
-backward() can send gradients back through the graph (tinygrad_ko.autograd)."""
+backward() can send gradients back through the graph (tinygrad_ko.engine.autograd)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Tensor:
         self.requires_grad = requires_grad
         if name is not None and not isinstance(name, str):
             raise TypeError(f"Tensor: name must be a string, got {type(name).__name__}")
-        self.name = name  # shown by repr and tinygrad_ko.viz, e.g. "W1"
+        self.name = name  # shown by repr and tinygrad_ko.display.viz, e.g. "W1"
 
     @classmethod
     def _from_op(cls, data, creator):
@@ -164,7 +164,7 @@ class Tensor:
         retain = create_graph if retain_graph is None else retain_graph
         autograd.backprop(self, grad, retain, create_graph=create_graph)
 
-    # --- operators and methods: each is one op of tinygrad_ko.ops or tinygrad_ko.layers ------
+    # --- operators and methods: each is one op of tinygrad_ko.engine.ops or tinygrad_ko.layers --
     def __add__(self, other):
         return ops.Add()(self, _lift(other, self))
 
@@ -285,4 +285,4 @@ def _lift(value, like):
     return value
 
 
-from tinygrad_ko import autograd, ops  # noqa: E402  (both build on Tensor, defined above)
+from tinygrad_ko.engine import autograd, ops  # noqa: E402  (both build on Tensor, defined above)
