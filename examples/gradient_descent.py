@@ -29,7 +29,7 @@ for lr in (10.0, 1e-10):
     print(f"lr {lr:g}: x = {gradient_descent(function_2, init_x, lr=lr, step_num=100)}")
 
 if args.plot:
-    from tinygrad_ko.plot import require_matplotlib
+    from tinygrad_ko.display import require_matplotlib
 
     figure = require_matplotlib()(figsize=(5, 5))
     ax = figure.subplots()

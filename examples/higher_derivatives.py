@@ -14,8 +14,7 @@ import argparse
 import numpy as np
 
 from tinygrad_ko import Tensor, grad
-from tinygrad_ko.plot import new_figure, save_figure
-from tinygrad_ko.viz import draw_graph
+from tinygrad_ko.display import draw_graph, new_figure, save_figure
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--out", default="tanh.png", metavar="FILE.png", help="the figure")

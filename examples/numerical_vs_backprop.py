@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
-from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.models import TwoLayerNet
-from tinygrad_ko.train import fit
+from tinygrad_ko.data import load_mnist
+from tinygrad_ko.networks import TwoLayerNet
+from tinygrad_ko.training import fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--iters", type=int, default=20)

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from tinygrad_ko import gradient_descent, numerical_diff, numerical_gradient
-from tinygrad_ko.functions import cross_entropy_error, sum_squares_error
+from tinygrad_ko.engine.functions import cross_entropy_error, sum_squares_error
 
 
 def function_1(x):  # 4.3.2

@@ -7,7 +7,7 @@ gradient of the loss by numerical differentiation, then by backprop for comparis
 import numpy as np
 
 from tinygrad_ko import Tensor, numerical_gradient
-from tinygrad_ko.functions import cross_entropy_error, softmax
+from tinygrad_ko.engine.functions import cross_entropy_error, softmax
 from tinygrad_ko.layers import SoftmaxWithLoss
 
 

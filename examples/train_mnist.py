@@ -11,9 +11,9 @@ import argparse
 import time
 from pathlib import Path
 
-from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.models import TwoLayerNet
-from tinygrad_ko.train import fit
+from tinygrad_ko.data import load_mnist
+from tinygrad_ko.networks import TwoLayerNet
+from tinygrad_ko.training import fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--iters", type=int, default=10000)
@@ -40,7 +40,7 @@ for activation in ("sigmoid", "relu"):
     )
 
 if args.plot:
-    from tinygrad_ko.plot import plot_history
+    from tinygrad_ko.display import plot_history
 
     for activation, history in histories.items():
         path = Path(args.plot).with_name(f"{Path(args.plot).stem}-{activation}.png")

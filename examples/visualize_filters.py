@@ -13,10 +13,10 @@ import argparse
 import time
 from pathlib import Path
 
-from tinygrad_ko.convnets import SimpleConvNet
-from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.plot import plot_filters
-from tinygrad_ko.train import fit
+from tinygrad_ko.data import load_mnist
+from tinygrad_ko.display import plot_filters
+from tinygrad_ko.networks import SimpleConvNet
+from tinygrad_ko.training import fit
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--weights", metavar="FILE", help="a saved SimpleConvNet (.npz or .pkl)")
