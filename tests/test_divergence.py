@@ -9,8 +9,9 @@ import pytest
 
 from tinygrad_ko import Tensor, TrainingDiverged, book2
 from tinygrad_ko.book2.ch01 import TwoLayerNet as Book2TwoLayerNet
-from tinygrad_ko.models import MultiLayerNet
+from tinygrad_ko.models import MultiLayerNet, MultiLayerNetExtend
 from tinygrad_ko.train import Trainer, fit
+from tinygrad_ko.training.divergence import check_loss
 
 rng = np.random.default_rng(0)
 X = rng.standard_normal((200, 4)).astype(np.float32) * 10
@@ -72,6 +73,26 @@ def test_a_users_numpy_settings_win():
             fit(diverging_net(), (X, T), (X, T), iters=200, lr=100.0, progress=False)
     with np.errstate(over="raise"), pytest.raises(FloatingPointError, match="overflow"):
         fit(diverging_net(), (X, T), (X, T), iters=200, lr=100.0, progress=False)
+    seen = []
+    handler = np.errstate(call=lambda error, flag: seen.append(error), over="call", invalid="call")
+    with handler, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDiverged):
+            fit(diverging_net(), (X, T), (X, T), iters=200, lr=100.0, progress=False)
+    assert "overflow" in seen  # the user's handler, not ours
+
+
+def test_finding_the_op_leaves_the_network_and_the_random_states_as_they_were():
+    net = MultiLayerNetExtend(4, [8, 8], 3, use_batchnorm=True, use_dropout=True, seed=0)
+    net.forward(X, T)  # running averages that are not zeros
+    before = {k: v.copy() for k, v in net.running().items()}
+    np.random.seed(1)
+    global_state, own_state = np.random.get_state()[1].copy(), net.rng.bit_generator.state
+    with pytest.raises(TrainingDiverged):
+        check_loss("fit", float("nan"), 3, net, (X, T))
+    assert all(np.array_equal(before[k], v) for k, v in net.running().items())
+    assert net.rng.bit_generator.state == own_state
+    assert np.array_equal(np.random.get_state()[1], global_state)
 
 
 def test_the_books_trainer_stops_too():

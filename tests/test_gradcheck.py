@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tinygrad_ko import Function, GradcheckError, Tensor, check_gradients, gradcheck, numerical_diff
 from tinygrad_ko.datasets import load_mnist
-from tinygrad_ko.gradcheck import PROJECTIONS
+from tinygrad_ko.gradcheck import BY_ELEMENT, PROJECTIONS
 from tinygrad_ko.layers import Affine
 
 
@@ -437,11 +437,14 @@ def test_a_gradient_of_zero_reads_as_rounding_noise_not_max_rel_1():
     assert report["W1"].max_rel < 1e-2 and not report["W1"].zero  # a real gradient
 
 
-def test_a_real_gradient_far_below_the_loss_is_not_rounding_noise():
-    # a weight of gradient 1e-7 next to a loss of 1: measurable, so compared and caught
-    net = Elementwise([0.0, 1.0], lambda w: 1 + 1e-7 * w, lambda w: np.zeros_like(w))
-    report = check_gradients(net, None)
-    assert not report.passed and not report["w"].zero and report["w"].beyond == 2
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("size", [1e-7, 1e-6])
+def test_a_real_gradient_far_below_the_loss_is_not_rounding_noise(fast, size):
+    # a weight of gradient 1e-7 or 1e-6 next to a loss of 1: measurable, so compared and caught
+    # (fast mode's own step of 1e-8 would take 1e-6 for noise: its zero is judged at 1e-4)
+    net = Elementwise([0.0, 1.0], lambda w: 1 + size * w, lambda w: np.zeros_like(w))
+    report = check_gradients(net, None, fast=fast)
+    assert not report.passed and not report["w"].zero and report["w"].beyond > 0
 
 
 @pytest.mark.parametrize("fast", [False, True])
@@ -454,6 +457,15 @@ def test_the_report_says_how_many_were_not_judged_and_in_which_parameter(fast):
     assert lines[4].startswith("2 not judged: at a kink (w 2): the step crosses a kink")
     html_report = report._repr_html_()
     assert "2 not judged: at a kink (w 2)" in html_report and "color: red" not in html_report
+
+
+def test_fast_mode_checks_a_bounded_sample_by_element_where_a_direction_crosses_a_kink():
+    w = np.r_[np.zeros(300), np.linspace(0.5, 1.0, 200)]  # 300 ReLU inputs at the kink
+    report = check_gradients(Elementwise(w, relu, lambda w: w > 0), None, fast=True)
+    row = report["w"]
+    assert row.by_element and row.compared + row.kinks == BY_ELEMENT < w.size
+    assert row.passed and 0 < row.kinks < BY_ELEMENT  # the kinks excused, the rest compared
+    assert f"up to {BY_ELEMENT} drawn at random" in str(report)
 
 
 # --- the book's own networks, their data and initial weights ---------------------------------

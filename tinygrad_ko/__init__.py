@@ -13,7 +13,7 @@ import os
 import sys
 
 from tinygrad_ko import layers  # noqa: F401  (layers gives tensors relu() and sigmoid())
-from tinygrad_ko.checking.gradcheck import (
+from tinygrad_ko.checking.gradient_check import (
     GradcheckError,
     check_gradients,
     gradcheck,
@@ -54,7 +54,7 @@ MOVED = {  # the flat layout's import paths (tinygrad_ko.conv, ...): where each 
     "embedding": "layers.embedding",
     "files": "data.files",
     "functions": "engine.functions",
-    "gradcheck": "checking.gradcheck",
+    "gradcheck": "checking.gradient_check",
     "memory": "engine.memory",
     "models": "networks.models",
     "network": "networks.network",
@@ -93,7 +93,8 @@ class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = module.__spec__.loader_state  # its own spec back
 
 
-sys.meta_path.append(_MovedModules())
+if not any(isinstance(finder, _MovedModules) for finder in sys.meta_path):  # once, and first:
+    sys.meta_path.insert(0, _MovedModules())  # a stale tinygrad_ko/models.py is never imported
 for _old, _new in MOVED.items():  # those already imported need no finder: listed as they were
     if f"{__name__}.{_new}" in sys.modules:  # (so tinygrad_ko.gradcheck stays the function)
         sys.modules.setdefault(f"{__name__}.{_old}", sys.modules[f"{__name__}.{_new}"])

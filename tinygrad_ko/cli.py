@@ -8,7 +8,7 @@ import argparse
 import sys
 
 from tinygrad_ko import commands
-from tinygrad_ko.checking.gradcheck import PROJECTIONS
+from tinygrad_ko.checking.gradient_check import PROJECTIONS
 from tinygrad_ko.networks.models import ACTIVATIONS
 from tinygrad_ko.training.divergence import TrainingDiverged
 from tinygrad_ko.training.train import OPTIMIZERS

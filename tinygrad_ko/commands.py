@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinygrad_ko.bench import QUICK, as_json, machine, markdown, plot_costs, slopes, sweep
-from tinygrad_ko.checking.gradcheck import check_gradients
+from tinygrad_ko.checking.gradient_check import check_gradients
 from tinygrad_ko.data.datasets import load_mnist, mnist_dir
 from tinygrad_ko.data.files import atomic_write
 from tinygrad_ko.display.plot import figure_format, plot_history

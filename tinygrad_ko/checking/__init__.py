@@ -2,10 +2,10 @@
 gradient check): for single ops, user-defined layers and whole networks.
 
 - numerical: numerical_diff, numerical_gradient, numerical_gradient_2d, gradient_descent
-- gradcheck: gradcheck, gradgradcheck, check_gradients and its GradientReport
+- gradient_check: gradcheck, gradgradcheck, check_gradients and its GradientReport
 """
 
-from tinygrad_ko.checking.gradcheck import (
+from tinygrad_ko.checking.gradient_check import (
     GradcheckError,
     GradientDifference,
     GradientReport,

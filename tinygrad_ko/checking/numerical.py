@@ -1,7 +1,7 @@
 """Numerical differentiation and gradient descent (book 4.3-4.4).
 
 Slow but simple, and independent of backprop: that is what makes it the reference that
-backprop is checked against (5.7.3, tinygrad_ko.checking.gradcheck).
+backprop is checked against (5.7.3, tinygrad_ko.checking.gradient_check).
 """
 
 from __future__ import annotations

@@ -112,10 +112,13 @@ def _warn(error, _flag):
 def warnings_at_user_line():
     """NumPy's floating-point warnings (overflow, invalid value, divide by zero) raised inside
     the block by tinygrad_ko's code are shown at the user's line that called into it, naming the
-    op, instead of at a line of ours. Settings the user chose (np.seterr 'raise', 'ignore') are
-    kept: only 'warn' is redirected."""
+    op, instead of at a line of ours. Settings the user chose (np.seterr 'raise', 'ignore', a
+    handler of their own through np.seterrcall) are kept: only 'warn' is redirected."""
     kept = np.geterr()
     redirect = {kind: "call" for kind in ("over", "invalid", "divide") if kept[kind] == "warn"}
+    if not redirect or np.geterrcall() not in (None, _warn):  # the user's own handler stays
+        yield
+        return
     with np.errstate(call=_warn, **redirect):
         yield
 

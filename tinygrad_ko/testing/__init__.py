@@ -12,7 +12,7 @@ in tinygrad_ko.testing.strategies (arrays whose shapes broadcast together).
 
 from __future__ import annotations
 
-from tinygrad_ko.checking.gradcheck import gradcheck
+from tinygrad_ko.checking.gradient_check import gradcheck
 from tinygrad_ko.engine.tensor import Tensor
 
 __all__ = ["assert_gradients_close"]

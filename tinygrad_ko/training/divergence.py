@@ -5,6 +5,7 @@ point at the line of your code: autograd.warnings_at_user_line.)
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -54,8 +55,32 @@ def _first_nonfinite_op(net, batch):
     if bad:
         return "the weights " + ", ".join(bad) + " already hold NaN or inf"
     try:
-        with np.errstate(all="ignore"), enable_grad(), detect_anomaly():
+        with _state_kept(net), np.errstate(all="ignore"), enable_grad(), detect_anomaly():
             net.forward(*batch)
     except FloatingPointError as error:
         return str(error)
     return None
+
+
+@contextlib.contextmanager
+def _state_kept(net):
+    """The random states (NumPy's global one, the network's and its layers' generators) and
+    BatchNormalization's running averages as they were before the block: the diagnostic run
+    leaves the network as training left it, for a retry at a lower learning rate."""
+    layers = list(getattr(net, "layers", []))
+    owners = [net, *layers]
+    generators = {
+        id(g): g for o in owners if isinstance(g := getattr(o, "rng", None), np.random.Generator)
+    }
+    states = {key: g.bit_generator.state for key, g in generators.items()}
+    running = [(array, array.copy()) for layer in layers for kind in ("running_mean", "running_var")
+               if isinstance(array := getattr(layer, kind, None), np.ndarray)]  # fmt: skip
+    global_state = np.random.get_state()
+    try:
+        yield
+    finally:
+        np.random.set_state(global_state)
+        for key, g in generators.items():
+            g.bit_generator.state = states[key]
+        for array, saved in running:
+            array[...] = saved

@@ -104,9 +104,10 @@ def fit(
     - epoch: the book's Trainer passes len(x) / batch_size, a float, as it counts; start,
       the iterations done before, so a run continues a count (its train_step).
 
-    A loss that is NaN or inf stops training there with TrainingDiverged (its NaN gradients
-    never reach the weights), naming the iteration and the first op that made NaN or inf; NumPy's
-    overflow warnings before it point at the line that called fit.
+    A loss that is NaN or inf stops training there with TrainingDiverged, naming the iteration
+    and the first op that made NaN or inf (or the weights that already hold it); a loss taken
+    before the update (not loss_after_update) skips that step's update. NumPy's overflow
+    warnings before it point at the line that called fit.
     """
     (x_train, t_train), (x_test, t_test) = train, test
     if isinstance(optimizer, str):
