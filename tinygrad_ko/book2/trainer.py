@@ -18,8 +18,8 @@ class Trainer:
     """학습 루프(1.4.4): 에폭마다 데이터를 뒤섞고(np.random.permutation) 미니배치마다
     forward, backward, remove_duplicate, (max_grad가 있으면) clip_grads, optimizer.update를
     합니다. eval_interval 반복마다 책과 같은 형식으로 평균 손실을 출력하고 loss_list에
-    남깁니다. 손실이 NaN이나 inf가 되면 책의 코드처럼 계속하지 않고 그 반복에서
-    TrainingDiverged 오류로 멈춥니다(가중치는 그 전 그대로)."""
+    남깁니다. 손실이 NaN이나 inf가 되면 책의 코드는 그대로 계속하지만, 여기서는 그
+    반복에서 TrainingDiverged 오류를 내고 멈춥니다(가중치는 갱신 전 그대로)."""
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
@@ -71,7 +71,7 @@ class RnnlmTrainer:
     """언어 모델의 학습 루프(5.5.3): 말뭉치를 batch_size개의 구간으로 나눠 각 구간을 차례로
     time_size 단어씩 읽는 미니배치(get_batch)로 학습하고, eval_interval 반복마다 책과 같은
     형식으로 퍼플렉서티를 출력해 ppl_list에 남깁니다. 손실이 NaN이나 inf가 되면 Trainer처럼
-    그 반복에서 멈춥니다."""
+    그 반복에서 TrainingDiverged 오류로 멈춥니다."""
 
     def __init__(self, model, optimizer):
         self.model, self.optimizer = model, optimizer
