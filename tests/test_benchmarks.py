@@ -46,6 +46,11 @@ pytestmark = [pytest.mark.mnist, pytest.mark.slow]
             {"machine", "seq2seq"},
         ),
         (
+            "node_overhead.py",
+            "| framework | us an op (median of rounds, each the best of its runs) |",
+            {"machine", "us_per_op"},
+        ),
+        (
             "convnet_speed.py",
             "tinygrad_ko's step over each, median of 1 paired rounds of 5 steps: floor ",
             {"machine", "ms_per_step", "ratios", "schedule"},
@@ -70,6 +75,8 @@ def test_benchmark_runs(script, expected, keys, tmp_path):
     if script == "train_speed.py":  # 300 smoke steps sampled every 100
         assert len(result["resident_mb_over_steps"]) == 3
         assert all(mb > 0 for mb in result["peak_memory_mb"].values())
+    if script == "node_overhead.py":
+        assert 0 < result["us_per_op"]["tinygrad_ko"] < 1000
     if script == "convnet_speed.py":  # the same weights and batches: the same 30 steps
         runs = result["schedule"]
         assert runs["tinygrad_ko"]["test_acc"] == pytest.approx(runs["floor"]["test_acc"], abs=2e-3)

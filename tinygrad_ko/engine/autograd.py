@@ -255,7 +255,8 @@ class Function:
 
     def __call__(self, *args, **options):
         node = object.__new__(type(self))
-        node.__dict__.update(self.__dict__)
+        if self.__dict__:  # an op made for this one call holds nothing yet
+            node.__dict__.update(self.__dict__)
         inputs = [a if isinstance(a, Tensor) else _constant(a, self, i) for i, a in enumerate(args)]
         arrays = [x.data for x in inputs]
         for name in self.param_names:  # the node computes with the weights' arrays
@@ -267,7 +268,7 @@ class Function:
         record = _grad_enabled and True in needs
         node.needs_input_grad = needs if record else (False,) * len(needs)  # forward may look
         try:
-            out = node.forward(*arrays, **options)
+            out = node.forward(*arrays, **options) if options else node.forward(*arrays)
         except (ValueError, TypeError, IndexError) as error:
             if not self._builtin or str(error).startswith(f"{self.name}:"):
                 raise  # the op's own message, or a user's Function: theirs to read
@@ -294,7 +295,9 @@ class Function:
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
         grads = self.backward(dout if self._builtin else np.array(dout))
-        grads = self._one_per_input(grads, len(self.inputs) - len(self.param_names), "backward")
+        n = len(self.inputs) - len(self.param_names)
+        if type(grads) is not tuple or len(grads) != n:  # one array, a list, or too few
+            grads = self._one_per_input(grads, n, "backward")
         if self.param_names:
             grads += tuple([getattr(self, "d" + name) for name in self.param_names])
         return grads

@@ -20,13 +20,18 @@ from tinygrad_ko.engine.functions import log_softmax, softmax
 from tinygrad_ko.engine.tensor import Tensor
 
 
+def shape_of(x):
+    """x's shape: an array's own (the hot path), else np.shape's (numbers, as the book passes)."""
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
 def unbroadcast(grad, shape):
     """Sum a gradient back to the shape of an input that NumPy broadcast in the forward pass.
 
     Broadcasting copies an input along new leading axes and along its axes of length 1; the
     gradient of a copy is the sum over the copies. This is the one place that sum is done.
     """
-    if np.shape(grad) == shape:  # also a number, as the book's MulLayer passes them (5.4)
+    if shape_of(grad) == shape:  # also a number, as the book's MulLayer passes them (5.4)
         return grad
     if shape and grad.shape[1:] == shape:  # a bias added to every row: the common case
         return grad.sum(axis=0)
@@ -50,11 +55,14 @@ def reshaped(t, shape):
 
 
 def _broadcast_check(op, a, b):
+    shapes = shape_of(a), shape_of(b)
+    if shapes[0] == shapes[1]:
+        return
     try:
-        np.broadcast_shapes(np.shape(a), np.shape(b))
+        np.broadcast_shapes(*shapes)
     except ValueError:
         raise ValueError(
-            f"{op}: shapes {np.shape(a)} and {np.shape(b)} cannot be broadcast together (NumPy "
+            f"{op}: shapes {shapes[0]} and {shapes[1]} cannot be broadcast together (NumPy "
             "rules: compared from the last axis, each pair of lengths must be equal or one of "
             "them 1)"
         ) from None
@@ -85,7 +93,7 @@ class Add(Function):
 
     def forward(self, a, b):
         _broadcast_check(self.name, a, b)
-        self.a_shape, self.b_shape = np.shape(a), np.shape(b)
+        self.a_shape, self.b_shape = shape_of(a), shape_of(b)
         return a + b
 
     def backward(self, dout):
@@ -106,7 +114,7 @@ class Sub(Function):
 
     def forward(self, a, b):
         _broadcast_check(self.name, a, b)
-        self.a_shape, self.b_shape = np.shape(a), np.shape(b)
+        self.a_shape, self.b_shape = shape_of(a), shape_of(b)
         return a - b
 
     def backward(self, dout):
@@ -133,8 +141,8 @@ class Mul(Function):
     def backward(self, dout):
         a, b = self.a, self.b
         return (
-            unbroadcast(dout * b, np.shape(a)) if self.needs_grad(0) else None,
-            unbroadcast(dout * a, np.shape(b)) if self.needs_grad(1) else None,
+            unbroadcast(dout * b, shape_of(a)) if self.needs_grad(0) else None,
+            unbroadcast(dout * a, shape_of(b)) if self.needs_grad(1) else None,
         )
 
     def backward_graph(self, dout, out):
@@ -156,8 +164,8 @@ class Div(Function):
     def backward(self, dout):
         a, b = self.a, self.b
         return (
-            unbroadcast(dout / b, np.shape(a)) if self.needs_grad(0) else None,
-            unbroadcast(-dout * a / (b * b), np.shape(b)) if self.needs_grad(1) else None,
+            unbroadcast(dout / b, shape_of(a)) if self.needs_grad(0) else None,
+            unbroadcast(-dout * a / (b * b), shape_of(b)) if self.needs_grad(1) else None,
         )
 
     def backward_graph(self, dout, out):
