@@ -105,6 +105,35 @@ def test_the_layers_give_the_books_numbers_and_the_same_both_ways(case):
         np.testing.assert_array_equal(tensor.grad, grad)
 
 
+@st.composite
+def stride_one_case(draw):
+    """Images, weights and a pad for a stride-1 convolution, filters square or not, every pad
+    from 0 to the filter's size (the last one takes col2im: the transposed convolution needs
+    pad < filter size)."""
+    fh, fw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    pad = draw(st.integers(0, min(fh, fw)))
+    n, c, filters = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(max(1, fh - 2 * pad), 6))
+    w = draw(st.integers(max(1, fw - 2 * pad), 6))
+    return draw(arrays((n, c, h, w))), draw(arrays((filters, c, fh, fw))), pad
+
+
+@given(stride_one_case())
+def test_dx_at_stride_one_is_col2im_of_dout_times_w(case):
+    # the book's rule, dx = col2im(dout·W), against the transposed convolution backward takes
+    x, W, pad = case
+    layer = Convolution(W, np.zeros(len(W)), stride=1, pad=pad)
+    out = layer.forward(x)
+    dout = np.random.default_rng(5).standard_normal(out.shape)
+    dx = layer.backward(dout)
+    dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, len(W))  # the book's (N·OH·OW, FN)
+    expected = col2im(dout_rows @ W.reshape(len(W), -1), x.shape, *W.shape[2:], 1, pad)
+    assert dx.shape == x.shape
+    # summed in another order: equal to rounding, measured against the terms' size
+    scale = np.abs(dout).max() * np.abs(W).max() * W[0].size
+    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-13 * scale)
+
+
 def reached(size, window, stride, pad):
     """PyTorch's floor((size + 2·pad - window) / stride) + 1 windows along an axis of `size`,
     and how far they reach into the padded axis: what comes after is left out."""

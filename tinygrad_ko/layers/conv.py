@@ -5,7 +5,6 @@ back, so a convolution is one matrix product."""
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_ko.engine.autograd import Function, backward_through
 
@@ -22,20 +21,31 @@ def conv_output_size(input_size, filter_size, stride=1, pad=0):
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Images (N, C, H, W) as a matrix with a row per output position of each image and a
     column per (channel, filter row, filter column): (N·out_h·out_w, C·filter_h·filter_w), the
-    book's matrix. The windows are a strided view of the (padded) images; the one copy is the
-    matrix, written column by column (its transpose is contiguous: each column is a run of
-    image rows, which copies 4 times faster than rows of filter_w numbers). The dtype is kept
-    (the book's is always float64)."""
-    n, c, h, w = input_data.shape
+    book's matrix. The dtype is kept (the book's is always float64)."""
+    h, w = input_data.shape[2:]
     out_h, out_w = _out_sizes("im2col", (h, w), filter_h, filter_w, stride, pad)
-    img = input_data
-    if pad:
-        img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
-    windows = sliding_window_view(img, (filter_h, filter_w), axis=(2, 3))
-    windows = windows[:, :, : stride * out_h : stride, : stride * out_w : stride]
-    # (N, C, out_h, out_w, fh, fw) -> (C, fh, fw, N, out_h, out_w): a column per window place
-    col_t = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
-    return col_t.reshape(c * filter_h * filter_w, n * out_h * out_w).T
+    images = input_data.transpose(1, 0, 2, 3)
+    return _windows_t(images, filter_h, filter_w, stride, (pad, pad), (out_h, out_w)).T
+
+
+def _windows_t(images, filter_h, filter_w, stride, pads, out_size):
+    """im2col's matrix transposed, (C·filter_h·filter_w, N·out_h·out_w), of images given
+    channels first (C, N, H, W) and padded by pads = (rows, columns) on each side. It is
+    written as filter_h·filter_w strided slices of the padded images, one per place in the
+    filter, each a run of image rows (3.3 ms against 4.4 for copying a transposed view of the
+    windows, on DeepConvNet's 45 MB matrix); every column of the book's matrix is contiguous."""
+    c, n, h, w = images.shape
+    (pad_h, pad_w), (out_h, out_w) = pads, out_size
+    if pad_h or pad_w:
+        padded = np.zeros((c, n, h + 2 * pad_h, w + 2 * pad_w), images.dtype)
+        padded[:, :, pad_h : h + pad_h, pad_w : w + pad_w] = images
+        images = padded
+    col_t = np.empty((c, filter_h, filter_w, n, out_h, out_w), images.dtype)
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col_t[:, y, x] = images[:, :, y : y + stride * out_h : stride,
+                                    x : x + stride * out_w : stride]  # fmt: skip
+    return col_t.reshape(c * filter_h * filter_w, n * out_h * out_w)
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
@@ -134,7 +144,8 @@ def _windows(layer, x_shape, filter_h, filter_w, stride, pad, argument):
 class Convolution(Function):
     """Convolution layer (7.4.3): each filter's dot product with every window of the images,
     plus its bias, as one matrix product of im2col(x) with the filters (FN, C, FH, FW).
-    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W); no dx for the input images.
+    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W) (at stride 1, the same sums
+    as a transposed convolution); no dx for the input images.
 
     The products are taken transposed (filters × windows), so the output comes out a filter at
     a time: (FN, N, OH, OW) in memory, seen as the book's (N, FN, OH, OW). The layers after it
@@ -183,8 +194,22 @@ class Convolution(Function):
             self.db = self.db.sum()
         if not self.needs_grad(0):
             return None  # the input images: no col2im at all
+        if self.stride == 1 and self.pad < min(fh, fw):
+            return self.transposed_convolution(dout)
         dcol = np.dot(self.col_W, dout).T  # the book's dout·Wᵀ, laid out as im2col's
         return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)
+
+    def transposed_convolution(self, dout):
+        """dx at stride 1: col2im(dout·W) is the gradient padded by filter size - 1 - pad and
+        convolved with the filters flipped and their channels swapped, one im2col and one
+        product with no scatter-add (measured on DeepConvNet's layers: 1.4-2x faster than the
+        product and col2im). dout is (FN, N·OH·OW); dx comes out channels first in memory."""
+        filters, channels, fh, fw = self.W.shape
+        n, _, h, w = self.x_shape
+        flipped = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(channels, -1)
+        images = dout.reshape(filters, n, *self.out_shape[2:])
+        col_t = _windows_t(images, fh, fw, 1, (fh - 1 - self.pad, fw - 1 - self.pad), (h, w))
+        return np.dot(flipped, col_t).reshape(channels, n, h, w).transpose(1, 0, 2, 3)
 
     def backward_graph(self, dout, out):
         return backward_through(self.convolve, self, dout)
