@@ -32,9 +32,10 @@ timed.last = 0.0
 
 
 def init(seed=0):
-    """The same starting weights as DeepConvNet(seed=seed), and its random generator."""
+    """The same starting weights as DeepConvNet(seed=seed), and its random generator, in the
+    state its Dropout layers start from (so the floor drops the same units)."""
     net = DeepConvNet(seed=seed)
-    return {k: v.copy() for k, v in net.params.items()}, np.random.default_rng(seed + 1)
+    return {k: v.copy() for k, v in net.params.items()}, net.rng
 
 
 def windows(x, pad):
@@ -100,7 +101,7 @@ def forward(p, x, rng=None, time_it=False):
     np.maximum(h, 0, out=h)
     masks = None
     if rng is not None:  # the book's Dropout: keep where a uniform draw exceeds the ratio
-        masks = rng.random(h.shape, np.float32) > 0.5, rng.random((n, 10), np.float32) > 0.5
+        masks = rng.random(h.shape) > 0.5, rng.random((n, 10)) > 0.5
         h *= masks[0]
     scores = h @ p["W8"]
     scores += p["b8"]
