@@ -15,6 +15,7 @@ order runs exactly the array rules.
 from __future__ import annotations
 
 import contextlib
+import operator
 import sys
 import warnings
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _grad_enabled = True
+_data_of, _requires_grad_of = operator.attrgetter("data"), operator.attrgetter("_requires_grad")
 _anomaly_mode = False
 _PACKAGE = str(Path(__file__).resolve().parents[1])  # tinygrad_ko/, all of its subpackages
 _OURS = (_PACKAGE, str(Path(np.__file__).resolve().parent))  # frames a warning skips
@@ -257,8 +259,11 @@ class Function:
         node = object.__new__(type(self))
         if self.__dict__:  # an op made for this one call holds nothing yet
             node.__dict__.update(self.__dict__)
-        inputs = [a if isinstance(a, Tensor) else _constant(a, self, i) for i, a in enumerate(args)]
-        arrays = [x.data for x in inputs]
+        inputs = list(args)
+        for i, a in enumerate(args):
+            if type(a) is not Tensor:
+                inputs[i] = a if isinstance(a, Tensor) else _constant(a, self, i)
+        arrays = list(map(_data_of, inputs))
         for name in self.param_names:  # the node computes with the weights' arrays
             w = getattr(self, name)
             w = w if isinstance(w, Tensor) else Tensor(w)
@@ -295,7 +300,12 @@ class Function:
     def _input_grads(self, dout):
         """backward's result as one gradient per node input, weights' gradients included."""
         grads = self.backward(dout if self._builtin else np.array(dout))
-        n = len(self.inputs) - len(self.param_names)
+        if self.param_names:
+            n = len(self.inputs) - len(self.param_names)
+        else:
+            n = len(self.inputs)
+            if n == 1 and type(grads) is np.ndarray:  # a unary op's one gradient (most ops)
+                return (grads,)
         if type(grads) is not tuple or len(grads) != n:  # one array, a list, or too few
             grads = self._one_per_input(grads, n, "backward")
         if self.param_names:

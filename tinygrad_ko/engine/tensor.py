@@ -279,6 +279,8 @@ def _lift(value, like):
     """The other operand of an operator: a Python number takes the float tensor's dtype, so that
     `x * 2` stays float32 when x is float32; anything else goes to the op as it is (which
     converts it, or names the op and the argument it cannot use)."""
+    if type(value) is Tensor:  # the common case, first
+        return value
     number = isinstance(value, (int, float)) and not isinstance(value, bool)
     if number and like.data.dtype.kind == "f":
         return Tensor._from_op(np.asarray(value, dtype=like.data.dtype), None)
