@@ -6,6 +6,7 @@ stopping when the loss diverges, and progress bars where a person watches.
 - train: fit and its History, the book's Trainer
 - divergence: TrainingDiverged, raised at the first NaN or inf loss
 - progress: progress_bar, watched, write
+- threads: BLAS's thread count while training, chosen from measured steps (training_threads)
 """
 
 from tinygrad_ko.training.divergence import TrainingDiverged
@@ -19,12 +20,14 @@ from tinygrad_ko.training.optim import (
     RMSprop,
     SparseAdam,
 )
+from tinygrad_ko.training.threads import BlasThreads, training_threads
 from tinygrad_ko.training.train import History, Trainer, fit
 
 __all__ = [
     "SGD",
     "AdaGrad",
     "Adam",
+    "BlasThreads",
     "History",
     "Momentum",
     "Nesterov",
@@ -34,4 +37,5 @@ __all__ = [
     "Trainer",
     "TrainingDiverged",
     "fit",
+    "training_threads",
 ]

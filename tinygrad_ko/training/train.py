@@ -15,6 +15,7 @@ from tinygrad_ko.engine.autograd import warnings_at_user_line
 from tinygrad_ko.training.divergence import check_loss
 from tinygrad_ko.training.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.training.progress import progress_bar, watched, write
+from tinygrad_ko.training.threads import training_threads
 
 __all__ = ["DEFAULT_LR", "OPTIMIZERS", "History", "Trainer", "fit"]
 
@@ -80,6 +81,7 @@ def fit(
     report=None,
     epoch=None,
     start=0,
+    threads="auto",
 ):
     """Train net on train = (x, t) for `iters` mini-batches of `batch_size` drawn at random with
     replacement, evaluating accuracy on train and test after iteration i + 1 where
@@ -103,6 +105,10 @@ def fit(
       evaluation (by default a line written through the progress bar when it is on).
     - epoch: the book's Trainer passes len(x) / batch_size, a float, as it counts; start,
       the iterations done before, so a run continues a count (its train_step).
+    - threads: BLAS's threads while training. "auto" (the default, with threadpoolctl) times
+      a few steps at each count and keeps the faster, measuring again as the machine's load
+      changes (tinygrad_ko.training.threads); a number fixes it for the run; None leaves BLAS
+      as it is. A count set through OPENBLAS_NUM_THREADS (or OMP_...) is always left alone.
 
     A loss that is NaN or inf stops training there with TrainingDiverged, naming the iteration
     and the first op that made NaN or inf (or the weights that already hold it); a loss taken
@@ -134,11 +140,17 @@ def fit(
     history = History()
     progress = watched() if progress is None else progress
     bar = progress_bar(total=iters, desc="train") if progress else contextlib.nullcontext()
-    with bar, warnings_at_user_line():
+    with bar, warnings_at_user_line(), training_threads(threads) as chooser:
         for i in range(iters):
             batch = draw(n, batch_size)
             x, t = x_train[batch], t_train[batch]
-            loss = step(net, optimizer, x, t, numerical, loss_after_update)
+            if chooser is None:
+                loss = step(net, optimizer, x, t, numerical, loss_after_update)
+            else:
+                chooser.before_step()
+                began = time.perf_counter()
+                loss = step(net, optimizer, x, t, numerical, loss_after_update)
+                chooser.after_step(time.perf_counter() - began)
             history.loss.append(net.loss(x, t) if loss_after_update else loss)
             check_loss("fit", history.loss[-1], start + i + 1, net, (x, t), _rate(optimizer))
             evaluate = (start + i) % epoch == 0 or (evaluate_last and i == iters - 1)
