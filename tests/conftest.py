@@ -13,12 +13,19 @@ is set (CI sets it), which makes that a failure.
 """
 
 import os
-import shutil
-from pathlib import Path
 
-import pytest
-from book import BOOK, BOOK2
-from hypothesis import settings
+# BLAS on one thread unless set outside, as CI runs the tests: fit's choice of threads is timed
+# and BLAS sums in another order on two, so the tests' trainings and the book's scripts they
+# start repeat bit for bit only at a fixed count (set before anything imports NumPy)
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+from book import BOOK, BOOK2  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, print_blob=True)
 settings.register_profile("dev", max_examples=300, deadline=None)

@@ -92,8 +92,9 @@ def fit(
     - optimizer: a name in OPTIMIZERS (lr defaults to DEFAULT_LR for it) or an optimizer; one
       made on net.parameters() takes PyTorch's steps, one without parameters the book's
       update(net.params, grads).
-    - seed: the batches' generator, so the same seed gives the same run; None draws them with
-      np.random.choice, as the book's scripts do.
+    - seed: the batches' generator, so the same seed gives the same run (bit for bit at a fixed
+      thread count: see threads); None draws them with np.random.choice, as the book's
+      scripts do.
     - numerical=True takes gradients by central differences (4.5, slow).
     - progress: a bar with a line per evaluation; None (the default) shows it where a person
       is watching (a notebook or a terminal), not in logs, pipes and tests.
@@ -109,6 +110,8 @@ def fit(
       a few steps at each count and keeps the faster, measuring again as the machine's load
       changes (tinygrad_ko.training.threads); a number fixes it for the run; None leaves BLAS
       as it is. A count set through OPENBLAS_NUM_THREADS (or OMP_...) is always left alone.
+      BLAS adds in another order on two threads, so runs repeat bit for bit only at a fixed
+      count (threads=1, say); "auto" may choose differently from run to run.
 
     A loss that is NaN or inf stops training there with TrainingDiverged, naming the iteration
     and the first op that made NaN or inf (or the weights that already hold it); a loss taken
