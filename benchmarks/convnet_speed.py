@@ -7,8 +7,8 @@ installed, PyTorch on the CPU, each at 1 and 2 threads (BLAS's, and PyTorch's ow
 
 All start from the same weights and draw the same batches. Each measurement runs in a fresh
 process of its own (one contender's threads and memory cannot slow another's), the contenders
-alternating. PyTorch runs twice: as its users run it, and with glibc's malloc set as importing
-tinygrad_ko sets it (tinygrad_ko.engine.memory), which the floor has too:
+alternating. PyTorch runs twice: as its users run it, and with glibc's malloc set as
+tinygrad_ko sets it for fit (tinygrad_ko.engine.memory), which the floor has too:
 - the training step (forward, backward, Adam): a network's STEPS after 10 to warm up, in
   `--repeats` rounds; medians of the milliseconds a step, of the paired ratios, and the peak
   resident memory of the process (VmHWM);
@@ -94,8 +94,9 @@ def schedule_of(stepper):
     def run(network, train_set, test_set, iters):
         start = time.perf_counter()
         step_and_accuracy = stepper(0, network)
-        _, accuracy, evaluating = fused_convnet.schedule(*step_and_accuracy, train_set, test_set,
-                                                         iters)  # fmt: skip
+        with memory.heap_only():  # as fit's
+            _, accuracy, evaluating = fused_convnet.schedule(*step_and_accuracy, train_set,
+                                                             test_set, iters)  # fmt: skip
         return time.perf_counter() - start, evaluating, accuracy
 
     return run
@@ -129,12 +130,15 @@ def worker(name, network, steps, iters):
         x, t = train_set
         batches = np.random.default_rng(0).integers(0, len(x), (WARM_UP + steps, 100))
         step, _ = stepper(0, network)
-        for b in batches[:WARM_UP]:
-            step(x[b], t[b])
-        start = time.perf_counter()
-        for b in batches[WARM_UP:]:
-            step(x[b], t[b])
-        result = {"ms_per_step": (time.perf_counter() - start) / steps * 1000}
+        # as fit trains, every block from the heap (tinygrad_ko.engine.memory.heap_only; with
+        # TINYGRAD_KO_KEEP_FREED_MEMORY=0, PyTorch as its users run it, malloc as usual)
+        with memory.heap_only():
+            for b in batches[:WARM_UP]:
+                step(x[b], t[b])
+            start = time.perf_counter()
+            for b in batches[WARM_UP:]:
+                step(x[b], t[b])
+            result = {"ms_per_step": (time.perf_counter() - start) / steps * 1000}
     print(json.dumps(result | {"peak_mb": peak_mb()}))
 
 

@@ -4,7 +4,8 @@ one hand-fused NumPy step: float32, label indices, every feature map kept a chan
 in memory ((C, N, H, W): the products are filters × windows), the windows copied as nine
 shifted slices of a padded buffer, the ReLUs in place, the images' gradient of each convolution
 taken as a convolution of the gradient with the flipped filters (no col2im), no gradient for
-the input images, no graph, no checks. tinygrad_ko's DeepConvNet is measured against it in the
+the input images, no graph, no checks; written out here, apart from the library's layers, as
+the chapter-7 floor is. tinygrad_ko's DeepConvNet is measured against it in the
 same run (benchmarks/convnet_speed.py); `python benchmarks/fused_deepconvnet.py` prints where
 its step spends its time, layer by layer."""
 
@@ -15,6 +16,7 @@ import numpy as np
 from fused import softmax_cross_entropy
 from fused_convnet import adam, adam_state
 
+from tinygrad_ko.engine.memory import heap_only
 from tinygrad_ko.networks.convnets import DEEP, DeepConvNet
 
 CONVS = [(c["filter_num"], c["pad"]) for c in DEEP]  # all 3x3 with stride 1
@@ -181,13 +183,14 @@ def main(steps=30):
     p, rng = init()
     state = adam_state(p)
     batches = np.random.default_rng(0).integers(0, len(x), (steps + 5, 100))
-    for k, b in enumerate(batches):
-        if k == 5:
-            SPENT.clear()
-            start = time.perf_counter()
-        grads = gradient(p, x[b], t[b], rng, time_it=True)[1]
-        adam(p, grads, state)
-        timed("adam")
+    with heap_only():  # malloc as fit sets it
+        for k, b in enumerate(batches):
+            if k == 5:
+                SPENT.clear()
+                start = time.perf_counter()
+            grads = gradient(p, x[b], t[b], rng, time_it=True)[1]
+            adam(p, grads, state)
+            timed("adam")
     total = (time.perf_counter() - start) / steps * 1e3
     print(f"machine: {machine()}\nfloor step {total:.1f} ms; by part (ms a step):")
     for part, seconds in sorted(SPENT.items(), key=lambda kv: -kv[1]):

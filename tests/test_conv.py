@@ -1,6 +1,8 @@
 """Chapter 7's layers and their bookkeeping: im2col and col2im give the book's matrices and
 images by strided views; Convolution and Pooling the book's numbers, both ways."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from book import book_module
@@ -109,29 +111,48 @@ def test_the_layers_give_the_books_numbers_and_the_same_both_ways(case):
 def stride_one_case(draw):
     """Images, weights and a pad for a stride-1 convolution, filters square or not, every pad
     from 0 to the filter's size (the last one takes col2im: the transposed convolution needs
-    pad < filter size)."""
+    pad < filter size), in float64 or float32."""
     fh, fw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     pad = draw(st.integers(0, min(fh, fw)))
     n, c, filters = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
     h = draw(st.integers(max(1, fh - 2 * pad), 6))
     w = draw(st.integers(max(1, fw - 2 * pad), 6))
-    return draw(arrays((n, c, h, w))), draw(arrays((filters, c, fh, fw))), pad
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    x, W = draw(arrays((n, c, h, w))), draw(arrays((filters, c, fh, fw)))
+    return x.astype(dtype), W.astype(dtype), pad
 
 
 @given(stride_one_case())
 def test_dx_at_stride_one_is_col2im_of_dout_times_w(case):
     # the book's rule, dx = col2im(dout·W), against the transposed convolution backward takes
     x, W, pad = case
-    layer = Convolution(W, np.zeros(len(W)), stride=1, pad=pad)
+    layer = Convolution(W, np.zeros(len(W), W.dtype), stride=1, pad=pad)
     out = layer.forward(x)
-    dout = np.random.default_rng(5).standard_normal(out.shape)
-    dx = layer.backward(dout)
+    dout = np.random.default_rng(5).standard_normal(out.shape).astype(W.dtype)
+    spy = mock.patch.object(Convolution, "transposed_convolution", autospec=True,
+                            side_effect=Convolution.transposed_convolution)  # fmt: skip
+    with spy as transposed:
+        dx = layer.backward(dout)
+    assert transposed.called == (pad < min(W.shape[2:]))  # else col2im
     dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, len(W))  # the book's (N·OH·OW, FN)
     expected = col2im(dout_rows @ W.reshape(len(W), -1), x.shape, *W.shape[2:], 1, pad)
-    assert dx.shape == x.shape
+    assert dx.shape == x.shape and dx.dtype == W.dtype
     # summed in another order: equal to rounding, measured against the terms' size
     scale = np.abs(dout).max() * np.abs(W).max() * W[0].size
-    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-13 * scale)
+    eps = np.finfo(W.dtype).eps
+    np.testing.assert_allclose(dx, expected, rtol=1e3 * eps, atol=1e3 * eps * scale)
+
+
+def test_dx_of_filters_with_inf_is_the_books_col2im():
+    W = np.ones((2, 1, 3, 3))
+    W[0, 0, 0, 0] = np.inf
+    layer = Convolution(W, np.zeros(2), pad=1)
+    with np.errstate(invalid="ignore"):  # forward: inf times the padding's zeros, as the book's
+        out = layer.forward(np.ones((1, 1, 4, 4)))
+    dout = np.ones(out.shape)
+    dout_rows = dout.transpose(0, 2, 3, 1).reshape(-1, 2)
+    expected = col2im(dout_rows @ W.reshape(2, -1), (1, 1, 4, 4), 3, 3, 1, 1)
+    np.testing.assert_array_equal(layer.backward(dout), expected)  # inf, and no NaN from 0·inf
 
 
 def reached(size, window, stride, pad):

@@ -59,13 +59,25 @@ def test_it_measures_again_when_steps_get_slower_and_after_every_steps():
     assert counts[29:35] == [1, 2, 1, 2, 1, 2] and counts[35:] == [2] * 25
 
 
-def test_training_threads_puts_blas_back_and_checks_its_argument():
+def test_a_lucky_measurement_does_not_make_it_measure_again_and_again():
     blas = FakeBlas()
-    chooser = BlasThreads([blas])
-    train(chooser, blas, lambda i, n: {1: 0.1, 2: 0.3}[n], 10)
-    assert blas.num_threads == 1
+    chooser = BlasThreads([blas], every=1000)
+    # the steps measured happen to be fast; every step after them takes twice as long
+    counts = train(chooser, blas, lambda i, n: 0.05 if 2 <= i < 8 else 0.1, 100)
+    assert counts[8:] == [counts[8]] * 92  # judged by the first five steps at the choice
+
+
+def test_many_cores_are_tried_in_powers_of_two_and_each_library_gets_its_own_count_back():
+    numpy_blas, other_blas = FakeBlas(16), FakeBlas(4)
+    chooser = BlasThreads([numpy_blas, other_blas], cores=12)
+    assert chooser.counts == [1, 2, 4, 8, 12]
+    train(chooser, numpy_blas, lambda i, n: 1 / n + n / 50, 30)  # fastest at 8
+    assert chooser.choice == 8 and numpy_blas.num_threads == other_blas.num_threads == 8
     chooser.restore()
-    assert blas.num_threads == 2
+    assert (numpy_blas.num_threads, other_blas.num_threads) == (16, 4)
+
+
+def test_training_threads_checks_its_argument():
     message = r'fit: threads must be "auto", None or a count >= 1, got 0'
     with pytest.raises(ValueError, match=message), training_threads(0):
         pass
@@ -107,9 +119,32 @@ def test_fit_trains_with_the_count_it_is_given_and_puts_it_back():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before = blas_count()
+    assert before  # threadpoolctl finds NumPy's BLAS
     rng = np.random.default_rng(0)
     data = rng.random((50, 6)).astype(np.float32), rng.integers(0, 3, 50)
     seen = []
     fit(TwoLayerNet(6, 4, 3, seed=0), data, data, iters=3, batch_size=10, progress=False,
         threads=2, callback=lambda history: seen.append(blas_count()))  # fmt: skip
     assert seen == [[2] * len(before)] * 3 and blas_count() == before
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")  # diverging, as meant
+@pytest.mark.parametrize("lr", [0.1, 1e38], ids=["trained", "diverged"])
+def test_fit_chooses_through_blas_threads_and_puts_the_count_back(monkeypatch, lr):
+    from tinygrad_ko.training import TrainingDiverged
+
+    blas = FakeBlas()
+    monkeypatch.setattr(threads_module, "blas_threads", lambda: BlasThreads([blas]))
+    rng = np.random.default_rng(0)
+    data = rng.random((50, 6)).astype(np.float32), rng.integers(0, 3, 50)
+    seen = []
+    net = TwoLayerNet(6, 4, 3, activation="relu", weight_init_std=1.0, seed=0)
+    try:
+        fit(net, data, data, iters=12, batch_size=10, lr=lr, progress=False,
+            callback=lambda history: seen.append(blas.num_threads))  # fmt: skip
+    except TrainingDiverged:  # at the third step, the first measured, on one thread
+        assert lr > 1 and seen == [2, 2] and blas.history == [1, 2]
+    else:
+        assert lr < 1
+        assert seen == [2, 2, 1, 2, 1, 2, 1, 2] + [blas.history[6]] * 4  # measured, then chosen
+    assert blas.num_threads == 2  # BLAS's own count again

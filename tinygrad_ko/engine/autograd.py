@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _grad_enabled = True
-_data_of, _requires_grad_of = operator.attrgetter("data"), operator.attrgetter("_requires_grad")
+_data_of = operator.attrgetter("data")
 _anomaly_mode = False
 _PACKAGE = str(Path(__file__).resolve().parents[1])  # tinygrad_ko/, all of its subpackages
 _OURS = (_PACKAGE, str(Path(np.__file__).resolve().parent))  # frames a warning skips

@@ -31,8 +31,8 @@ def unbroadcast(grad, shape):
     Broadcasting copies an input along new leading axes and along its axes of length 1; the
     gradient of a copy is the sum over the copies. This is the one place that sum is done.
     """
-    if (grad.shape if type(grad) is np.ndarray else np.shape(grad)) == shape:  # (shape_of)
-        return grad  # also a number, as the book's MulLayer passes them (5.4)
+    if getattr(grad, "shape", ()) == shape:  # a number's is (): the book's MulLayer's (5.4)
+        return grad
     if shape and grad.shape[1:] == shape:  # a bias added to every row: the common case
         return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
@@ -55,9 +55,7 @@ def reshaped(t, shape):
 
 
 def _broadcast_check(op, a, b):
-    # shape_of inlined: this runs at every binary op
-    shapes = (a.shape if type(a) is np.ndarray else np.shape(a),
-              b.shape if type(b) is np.ndarray else np.shape(b))  # fmt: skip
+    shapes = shape_of(a), shape_of(b)
     if shapes[0] == shapes[1]:
         return
     try:

@@ -144,8 +144,8 @@ def _windows(layer, x_shape, filter_h, filter_w, stride, pad, argument):
 class Convolution(Function):
     """Convolution layer (7.4.3): each filter's dot product with every window of the images,
     plus its bias, as one matrix product of im2col(x) with the filters (FN, C, FH, FW).
-    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W) (at stride 1, the same sums
-    as a transposed convolution); no dx for the input images.
+    backward: dW = colᵀ·dout, db = Σ dout, dx = col2im(dout·W) (at stride 1 taken as a
+    transposed convolution); no dx for the input images.
 
     The products are taken transposed (filters × windows), so the output comes out a filter at
     a time: (FN, N, OH, OW) in memory, seen as the book's (N, FN, OH, OW). The layers after it
@@ -194,16 +194,18 @@ class Convolution(Function):
             self.db = self.db.sum()
         if not self.needs_grad(0):
             return None  # the input images: no col2im at all
-        if self.stride == 1 and self.pad < min(fh, fw):
+        if self.stride == 1 and self.pad < min(fh, fw) and np.isfinite(self.W).all():
             return self.transposed_convolution(dout)
         dcol = np.dot(self.col_W, dout).T  # the book's dout·Wᵀ, laid out as im2col's
         return col2im(dcol, self.x_shape, fh, fw, self.stride, self.pad)
 
     def transposed_convolution(self, dout):
         """dx at stride 1: col2im(dout·W) is the gradient padded by filter size - 1 - pad and
-        convolved with the filters flipped and their channels swapped, one im2col and one
-        product with no scatter-add (measured on DeepConvNet's layers: 1.4-2x faster than the
-        product and col2im). dout is (FN, N·OH·OW); dx comes out channels first in memory."""
+        convolved with the filters flipped and their channels swapped, the same sums in another
+        order: one im2col and one product, no scatter-add (on DeepConvNet's layers 1.4-2x
+        faster than the product and col2im). Finite filters only: an inf in W times the
+        padding's zeros would be NaN where col2im's dx is 0. dout is (FN, N·OH·OW); dx comes
+        out channels first in memory."""
         filters, channels, fh, fw = self.W.shape
         n, _, h, w = self.x_shape
         flipped = self.W[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(channels, -1)

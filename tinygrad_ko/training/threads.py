@@ -5,7 +5,7 @@ another process busy on one of the cores, the two threads wait for each other an
 step is 3-4 times slower than with one (benchmarks/blas_threads.py). No fixed setting is right
 for both, and a notebook's machine changes while it trains, so `fit` measures: it times a few
 steps at each thread count, alternating, keeps the faster, and measures again every `every`
-steps, or at once when steps get 1.5 times slower than the chosen count's.
+steps, or at once when steps get 1.5 times slower than the first five at the chosen count.
 
 It needs threadpoolctl (the `threads` extra; Colab has it), which reads and sets the thread
 count of the BLAS NumPy loaded. Without it, or when the count was set by the user
@@ -27,8 +27,8 @@ ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
 
 
 class BlasThreads:
-    """The thread counts to choose from (1 up to BLAS's own count or the cores, whichever is
-    fewer), and the choice so far.
+    """The thread counts to choose from (1, the powers of 2 and the most: BLAS's own count or
+    the cores, whichever is fewer), and the choice so far.
 
     Call before_step() before each training step and after_step(seconds) after it; restore()
     puts BLAS's own count back. Steps that are not training steps (evaluation) are not timed.
@@ -36,17 +36,18 @@ class BlasThreads:
 
     WARM_UP = 2  # the first steps allocate what the next ones reuse: not timed
     PROBE = 3  # steps timed at each count, alternating
-    SLOWER = 1.5  # a step this many times the chosen count's median: measure again
+    SLOWER = 1.5  # the last 5 steps' median over the first 5's at the chosen count: measure again
 
     def __init__(self, libraries, cores=2, every=200):
         self.libraries, self.every = libraries, every
-        self.original = max(lib.num_threads for lib in libraries)
-        self.counts = list(range(1, min(self.original, cores) + 1))
-        self.choice, self.typical = self.counts[-1], None
+        self.original = [lib.num_threads for lib in libraries]
+        most = min(max(self.original), cores)
+        self.counts = sorted({1, most} | {2**k for k in range(most.bit_length()) if 2**k < most})
+        self.choice, self.typical = most, None
         self.plan, self.times = [], {}
         self.steps, self.since_choice, self.recent = 0, 0, []
-        if self.choice < self.original:  # more threads than cores to run them: never faster
-            self.set(self.choice)
+        if most < max(self.original):  # more threads than cores to run them: never faster
+            self.set(most)
 
     def set(self, count):
         for lib in self.libraries:
@@ -54,7 +55,7 @@ class BlasThreads:
 
     def before_step(self):
         """Sets the count the next step is to be timed at."""
-        due = self.steps == self.WARM_UP or (self.typical and self.since_choice >= self.every)
+        due = self.steps == self.WARM_UP or (self.times and self.since_choice >= self.every)
         if due and not self.plan and len(self.counts) > 1:
             self.plan = [c for _ in range(self.PROBE) for c in self.counts]  # 1, 2, 1, 2, ...
             self.times = {c: [] for c in self.counts}
@@ -69,21 +70,27 @@ class BlasThreads:
             if not self.plan:
                 self.choose()
             return
-        if self.typical is None:
+        if not self.times:  # nothing measured yet
             return
         self.since_choice += 1
         self.recent = [*self.recent[-4:], seconds]
-        if len(self.recent) == 5 and statistics.median(self.recent) > self.SLOWER * self.typical:
+        if len(self.recent) < 5:
+            return
+        if self.typical is None:  # the chosen count's typical step: the 5 after the choice
+            self.typical = statistics.median(self.recent)
+        elif statistics.median(self.recent) > self.SLOWER * self.typical:
             self.since_choice = self.every  # the machine changed: measure again now
 
     def choose(self):
         medians = {c: statistics.median(t) for c, t in self.times.items()}
         self.choice = min(medians, key=medians.get)
-        self.typical, self.since_choice, self.recent = medians[self.choice], 0, []
+        self.typical, self.since_choice, self.recent = None, 0, []
         self.set(self.choice)
 
     def restore(self):
-        self.set(self.original)
+        """Each library's own count again, as before training."""
+        for lib, count in zip(self.libraries, self.original):
+            lib.set_num_threads(count)
 
 
 def blas_threads(every=200):

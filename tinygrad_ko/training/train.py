@@ -12,6 +12,7 @@ from types import MappingProxyType
 import numpy as np
 
 from tinygrad_ko.engine.autograd import warnings_at_user_line
+from tinygrad_ko.engine.memory import heap_only
 from tinygrad_ko.training.divergence import check_loss
 from tinygrad_ko.training.optim import SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop
 from tinygrad_ko.training.progress import progress_bar, watched, write
@@ -109,7 +110,7 @@ def fit(
     - threads: BLAS's threads while training. "auto" (the default, with threadpoolctl) times
       a few steps at each count and keeps the faster, measuring again as the machine's load
       changes (tinygrad_ko.training.threads); a number fixes it for the run; None leaves BLAS
-      as it is. A count set through OPENBLAS_NUM_THREADS (or OMP_...) is always left alone.
+      as it is. "auto" leaves a count set through OPENBLAS_NUM_THREADS (or OMP_...) alone.
       BLAS adds in another order on two threads, so runs repeat bit for bit only at a fixed
       count (threads=1, say); "auto" may choose differently from run to run.
 
@@ -143,7 +144,7 @@ def fit(
     history = History()
     progress = watched() if progress is None else progress
     bar = progress_bar(total=iters, desc="train") if progress else contextlib.nullcontext()
-    with bar, warnings_at_user_line(), training_threads(threads) as chooser:
+    with bar, warnings_at_user_line(), heap_only(), training_threads(threads) as chooser:
         for i in range(iters):
             batch = draw(n, batch_size)
             x, t = x_train[batch], t_train[batch]
