@@ -74,7 +74,7 @@ class BlasThreads:
             return
         self.since_choice += 1
         self.recent = [*self.recent[-4:], seconds]
-        if len(self.recent) < 5:
+        if self.since_choice % 5:  # looked at every fifth step: little work on the others
             return
         if self.typical is None:  # the chosen count's typical step: the 5 after the choice
             self.typical = statistics.median(self.recent)
