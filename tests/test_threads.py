@@ -146,5 +146,6 @@ def test_fit_chooses_through_blas_threads_and_puts_the_count_back(monkeypatch, l
         assert lr > 1 and seen == [2, 2] and blas.history == [1, 2]
     else:
         assert lr < 1
-        assert seen == [2, 2, 1, 2, 1, 2, 1, 2] + [blas.history[6]] * 4  # measured, then chosen
+        # measured (the callback runs after the last measured step has chosen), then chosen
+        assert seen == [2, 2, 1, 2, 1, 2, 1] + [blas.history[6]] * 5
     assert blas.num_threads == 2  # BLAS's own count again
