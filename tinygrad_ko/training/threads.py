@@ -1,11 +1,12 @@
 """How many threads BLAS (OpenBLAS under NumPy) uses while training, chosen from measured steps.
 
-Two BLAS threads make a convolutional step on two quiet cores up to 1.6 times faster; with
-another process busy on one of the cores, the two threads wait for each other and the same
-step is 3-4 times slower than with one (benchmarks/blas_threads.py). No fixed setting is right
-for both, and a notebook's machine changes while it trains, so `fit` measures: it times a few
-steps at each thread count, alternating, keeps the faster, and measures again every `every`
-steps, or at once when steps get 1.5 times slower than the first five at the chosen count.
+Two BLAS threads make DeepConvNet's step on two quiet cores 1.5 times faster
+(benchmarks/convnet_speed.py); with another process busy on one of the cores, the two threads
+wait for each other and SimpleConvNet's step is 2-3.5 times slower than with one
+(benchmarks/blas_threads.py). No fixed setting is right for both, and a notebook's machine
+changes while it trains, so `fit` measures: it times a few steps at each thread count,
+alternating, keeps the faster, and measures again every `every` steps, or at once when steps
+get 1.5 times slower than the first five at the chosen count.
 
 It needs threadpoolctl (the `threads` extra; Colab has it), which reads and sets the thread
 count of the BLAS NumPy loaded. Without it, or when the count was set by the user
