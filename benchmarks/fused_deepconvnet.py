@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 from fused import softmax_cross_entropy
-from fused_convnet import adam, adam_state
+from fused_convnet import accuracy, adam, adam_state
 
 from tinygrad_ko.engine.memory import heap_only
 from tinygrad_ko.networks.convnets import DEEP, DeepConvNet
@@ -152,14 +152,6 @@ def gradient(p, x, t, rng, time_it=False):
     return loss, grads
 
 
-def accuracy(p, x, t, batch=100):
-    hits = sum(
-        np.count_nonzero(forward(p, x[i : i + batch])[0].argmax(axis=1) == t[i : i + batch])
-        for i in range(0, len(x), batch)
-    )
-    return hits / len(x)
-
-
 def stepper(seed=0):
     """The training step from DeepConvNet(seed=seed)'s weights: step(x, t) -> loss; and the
     accuracy(x, t) of the weights it trains."""
@@ -171,7 +163,7 @@ def stepper(seed=0):
         adam(p, grads, state)
         return float(loss)
 
-    return step, lambda x, t: accuracy(p, x, t)
+    return step, lambda x, t: accuracy(p, x, t, scores=lambda p, images: forward(p, images)[0])
 
 
 def main(steps=30):
